@@ -1,0 +1,41 @@
+# The two commands of the README: `make run` and `make test`. Both set everything up first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres]'
+	touch $(STAMP)
+
+## run: set up and start the main job
+run: $(STAMP)
+	$(BIN)/symbi validate examples/*.symbi
+	$(BIN)/symbi cron next "0 0 9 * * *" -n 3
+	$(BIN)/symbi cron next "0 0 18 * * 1" -n 3
+	$(BIN)/symbi cron next "0 */15 * * * *" -n 3
+	$(BIN)/symbi cron next "0 0 0 1 * *" -n 3 --tz Europe/Berlin
+
+## test: set up and run every check and test
+test: lint typecheck unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/cron_next.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

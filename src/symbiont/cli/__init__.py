@@ -1,0 +1,3 @@
+"""The ``symbi`` command line."""
+
+from __future__ import annotations

@@ -1,0 +1,40 @@
+"""The root of the ``symbi`` command: mounts one Typer app per noun."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from symbiont import __version__
+from symbiont.cli import cron, validate
+
+app = typer.Typer(
+    name="symbi",
+    help="symbiont: a production scheduler for AI agents.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(cron.app, name="cron")
+app.command("validate")(validate.validate)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"symbi {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """symbiont: a production scheduler for AI agents."""
+
+
+def main() -> None:
+    """Console entry point of ``symbi``."""
+    app()

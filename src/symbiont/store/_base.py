@@ -1,0 +1,781 @@
+"""The store logic shared by the SQL backends, written once against a small transaction port."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from symbiont.core.enums import JobStatus, RunStatus, RunTrigger, SecurityEventType
+from symbiont.core.errors import (
+    ConflictError,
+    DuplicateJobName,
+    InvalidTransition,
+    JobNotFound,
+    RunNotFound,
+)
+from symbiont.core.ids import new_id
+from symbiont.core.models import AuditEvent, Job, JobSchedule, Run
+from symbiont.store import _sql
+from symbiont.store._sql import (
+    AUDIT_SELECT,
+    GENESIS_HASH,
+    JOB_COLUMNS,
+    JOB_SELECT,
+    OPEN_RUN_STATUSES,
+    RUN_COLUMNS,
+    RUN_SELECT,
+    to_us,
+)
+from symbiont.store.base import (
+    AuditFilter,
+    AuditRecord,
+    AuditVerification,
+    ClaimedRun,
+    FinishedRun,
+    JobFilter,
+    Planner,
+    RunFilter,
+    RunOutcome,
+    SessionState,
+)
+
+_JOB_INSERT = f"INSERT INTO jobs ({JOB_SELECT}) VALUES ({', '.join(['%s'] * len(JOB_COLUMNS))})"  # noqa: S608 - constant column list
+_RUN_INSERT = (
+    f"INSERT INTO runs ({RUN_SELECT}) VALUES ({', '.join(['%s'] * len(RUN_COLUMNS))})"  # noqa: S608 - constant column list
+    " ON CONFLICT DO NOTHING"
+)
+_DUE_SQL = (
+    f"SELECT {_sql.SCHEDULE_SELECT} FROM jobs WHERE status = 'active' AND next_run <= %s"  # noqa: S608 - constant column list
+    " ORDER BY next_run LIMIT %s"
+)
+_PAGE = 1000
+_OPEN = "('queued', 'running', 'pending_approval')"
+_COUNTED_FAILURES = frozenset({RunStatus.failed, RunStatus.timed_out})
+_FINISH_EVENT = {
+    RunStatus.succeeded: SecurityEventType.CronJobExecuted,
+    RunStatus.failed: SecurityEventType.CronJobFailed,
+    RunStatus.timed_out: SecurityEventType.CronJobTimedOut,
+    RunStatus.denied: SecurityEventType.CronJobDenied,
+    RunStatus.skipped: SecurityEventType.CronJobSkipped,
+    RunStatus.interrupted: SecurityEventType.CronJobFailed,
+    RunStatus.cancelled: SecurityEventType.CronJobFailed,
+}
+
+
+class Tx(Protocol):
+    """One open database transaction, as the shared logic sees it."""
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a statement; return the number of rows it changed."""
+        ...
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        """Run a statement once per parameter row; return the rows changed in total."""
+        ...
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        """Run a query and return its first row."""
+        ...
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a query and return all rows."""
+        ...
+
+
+class SqlJobStore:
+    """`JobStore` logic over any SQL backend that provides transactions and a few dialect bits."""
+
+    location: str = "<store>"
+    _skip_locked: str = ""
+    """Suffix that locks selected rows and skips rows other nodes hold (PostgreSQL)."""
+    _for_update: str = ""
+    """Suffix that locks selected rows (PostgreSQL)."""
+
+    def _write(self) -> AbstractAsyncContextManager[Tx]:
+        raise NotImplementedError
+
+    def _read(self) -> AbstractAsyncContextManager[Tx]:
+        raise NotImplementedError
+
+    async def _lock_audit(self, tx: Tx) -> None:
+        """Serialize audit appends across writers (SQLite's write lock already does)."""
+
+    # -- jobs -------------------------------------------------------------------------
+
+    async def create_job(self, job: Job, audit: Sequence[AuditRecord] = ()) -> Job:
+        async with self._write() as tx:
+            if await tx.fetchone("SELECT 1 FROM jobs WHERE name = %s", (job.name,)):
+                raise DuplicateJobName(job.name)
+            await tx.execute(_JOB_INSERT, _sql.job_to_row(job))
+            await self._append(tx, audit, job.created_at, job_id=job.id)
+        return job
+
+    async def create_jobs(self, jobs: Sequence[Job], audit: Sequence[AuditRecord] = ()) -> None:
+        names = [job.name for job in jobs]
+        if len(set(names)) != len(names):
+            raise DuplicateJobName(next(n for n in names if names.count(n) > 1))
+        async with self._write() as tx:
+            for start in range(0, len(names), 500):
+                chunk = names[start : start + 500]
+                marks = ", ".join(["%s"] * len(chunk))
+                taken = await tx.fetchone(
+                    f"SELECT name FROM jobs WHERE name IN ({marks}) LIMIT 1",  # noqa: S608 - placeholders only
+                    chunk,
+                )
+                if taken:
+                    raise DuplicateJobName(str(taken[0]))
+            await tx.executemany(_JOB_INSERT, [_sql.job_to_row(job) for job in jobs])
+            if jobs:
+                await self._append(tx, audit, jobs[0].created_at)
+
+    async def update_job(
+        self,
+        job_id: str,
+        changes: Mapping[str, Any],
+        audit: Sequence[AuditRecord] = (),
+        *,
+        expect_status: Sequence[JobStatus] | None = None,
+    ) -> Job:
+        unknown = set(changes) - {f.name for f in dataclasses.fields(Job)} - {"id"}
+        if unknown or "id" in changes:
+            raise ValueError(
+                f"cannot update job fields {sorted(unknown | ({'id'} & set(changes)))}"
+            )
+        async with self._write() as tx:
+            current = await self._job_for_update(tx, job_id)
+            if expect_status is not None and current.status not in expect_status:
+                raise InvalidTransition(
+                    f"job {current.name!r}", current.status.value, _verb(changes)
+                )
+            if "name" in changes and changes["name"] != current.name:
+                clash = await tx.fetchone("SELECT 1 FROM jobs WHERE name = %s", (changes["name"],))
+                if clash:
+                    raise DuplicateJobName(str(changes["name"]))
+            if changes:
+                cols = ", ".join(f"{_sql.job_column(k)} = %s" for k in changes)
+                values = [_sql.encode_job_value(k, v) for k, v in changes.items()]
+                await tx.execute(f"UPDATE jobs SET {cols} WHERE id = %s", (*values, job_id))  # noqa: S608 - columns come from Job's fields
+            updated = await self._job_for_update(tx, job_id)
+            await self._append(tx, audit, updated.updated_at, job_id=job_id)
+        return updated
+
+    async def delete_job(
+        self, job_id: str, now: datetime, audit: Sequence[AuditRecord] = ()
+    ) -> Job:
+        async with self._write() as tx:
+            job = await self._job_for_update(tx, job_id)
+            await tx.execute("DELETE FROM runs WHERE job_id = %s", (job_id,))
+            await tx.execute("DELETE FROM sessions WHERE job_id = %s", (job_id,))
+            await tx.execute("DELETE FROM jobs WHERE id = %s", (job_id,))
+            await self._append(tx, audit, now, job_id=job_id)
+        return job
+
+    async def get_job(self, job_id: str) -> Job:
+        async with self._read() as tx:
+            row = await tx.fetchone(f"SELECT {JOB_SELECT} FROM jobs WHERE id = %s", (job_id,))  # noqa: S608 - constant column list
+        if row is None:
+            raise JobNotFound(job_id)
+        return _sql.row_to_job(row)
+
+    async def get_job_by_name(self, name: str) -> Job:
+        async with self._read() as tx:
+            row = await tx.fetchone(f"SELECT {JOB_SELECT} FROM jobs WHERE name = %s", (name,))  # noqa: S608 - constant column list
+        if row is None:
+            raise JobNotFound(name)
+        return _sql.row_to_job(row)
+
+    async def list_jobs(self, query: JobFilter = JobFilter()) -> list[Job]:  # noqa: B008 - frozen default
+        where, params = [], []
+        if query.status is not None:
+            where.append("status = %s")
+            params.append(query.status.value)
+        if query.agent_id is not None:
+            where.append("agent_id = %s")
+            params.append(query.agent_id)
+        if query.name_prefix:
+            where.append("name LIKE %s ESCAPE '!'")
+            params.append(_like_prefix(query.name_prefix))
+        sql = f"SELECT {JOB_SELECT} FROM jobs"  # noqa: S608 - constant column list
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY name LIMIT %s OFFSET %s"
+        async with self._read() as tx:
+            rows = await tx.fetchall(sql, (*params, query.limit, query.offset))
+        return [_sql.row_to_job(r) for r in rows]
+
+    async def count_jobs(self) -> dict[JobStatus, int]:
+        async with self._read() as tx:
+            rows = await tx.fetchall("SELECT status, COUNT(*) FROM jobs GROUP BY status")
+        counts = dict.fromkeys(JobStatus, 0)
+        counts.update({JobStatus(s): int(n) for s, n in rows})
+        return counts
+
+    async def next_due_time(self) -> datetime | None:
+        async with self._read() as tx:
+            job = await tx.fetchone("SELECT MIN(next_run) FROM jobs WHERE status = 'active'")
+            run = await tx.fetchone(
+                "SELECT MIN(scheduled_for) FROM runs WHERE status = 'queued' AND node_id IS NULL"
+            )
+        times = [t for t in ((job or (None,))[0], (run or (None,))[0]) if t is not None]
+        return _sql.from_us(min(times)) if times else None
+
+    async def due_jobs(self, now: datetime, limit: int = 100) -> list[JobSchedule]:
+        async with self._read() as tx:
+            rows = await tx.fetchall(_DUE_SQL, (to_us(now), limit))
+        return _sql.rows_to_schedules(rows)
+
+    async def claim_due(
+        self, now: datetime, node_id: str, planner: Planner, limit: int = 100
+    ) -> list[ClaimedRun]:
+        now_us = to_us(now)
+        async with self._write() as tx:
+            rows = await tx.fetchall(_DUE_SQL + self._skip_locked, (now_us, limit))
+            if not rows:
+                return []
+            jobs = _sql.rows_to_schedules(rows)
+            claimed, skipped, moves = _plan_claims(jobs, now, node_id, planner)
+            await tx.executemany("UPDATE jobs SET next_run = %s WHERE id = %s", moves)
+            fresh = [c.run for c in claimed] + skipped
+            kept = await self._insert_runs(tx, fresh)
+            await self._append(tx, _skip_events(skipped, kept, node_id), now)
+        return [c for c in claimed if c.run.id in kept]
+
+    # -- runs -------------------------------------------------------------------------
+
+    async def create_run(self, run: Run, audit: Sequence[AuditRecord] = ()) -> Run:
+        async with self._write() as tx:
+            await tx.execute(_RUN_INSERT, _sql.run_to_row(run))
+            if not await _existing_ids(tx, [run.id]):
+                raise ConflictError(
+                    f"job {run.job_name!r} already has attempt {run.attempt} of the occurrence "
+                    f"at {run.scheduled_for.isoformat()}"
+                )
+            await self._append(tx, audit, run.created_at, job_id=run.job_id, run_id=run.id)
+        return run
+
+    async def acquire_queued(
+        self, node_id: str, now: datetime, lease: timedelta, limit: int = 100
+    ) -> list[ClaimedRun]:
+        now_us = to_us(now)
+        async with self._write() as tx:
+            rows = await tx.fetchall(
+                f"SELECT {RUN_SELECT} FROM runs WHERE status = 'queued' AND node_id IS NULL"  # noqa: S608 - constant column list
+                f" AND scheduled_for <= %s ORDER BY scheduled_for LIMIT %s{self._skip_locked}",
+                (now_us, limit),
+            )
+            runs = [_sql.row_to_run(r) for r in rows]
+            until = to_us(now + lease)
+            await tx.executemany(
+                "UPDATE runs SET node_id = %s, lease_expires_at = %s WHERE id = %s",
+                [(node_id, until, r.id) for r in runs],
+            )
+            jobs = await self._schedules_by_id(tx, {r.job_id for r in runs})
+        return [
+            ClaimedRun(
+                run=dataclasses.replace(r, node_id=node_id, lease_expires_at=now + lease),
+                job=jobs[r.job_id],
+            )
+            for r in runs
+            if r.job_id in jobs
+        ]
+
+    async def start_run(
+        self, run_id: str, node_id: str, now: datetime, lease: timedelta
+    ) -> Run | None:
+        async with self._write() as tx:
+            changed = await tx.execute(
+                "UPDATE runs SET status = 'running', node_id = %s, started_at = %s,"
+                " lease_expires_at = %s WHERE id = %s AND status = 'queued'"
+                " AND (node_id IS NULL OR node_id = %s)",
+                (node_id, to_us(now), to_us(now + lease), run_id, node_id),
+            )
+            if not changed:
+                return None
+            return await self._run(tx, run_id)
+
+    async def set_run_status(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        expect: Sequence[RunStatus],
+        now: datetime,
+        error_message: str | None = None,
+        details: Mapping[str, Any] | None = None,
+        audit: Sequence[AuditRecord] = (),
+    ) -> Run:
+        final = status.value not in OPEN_RUN_STATUSES
+        async with self._write() as tx:
+            run = await self._run(tx, run_id, lock=True)
+            if run.status not in expect:
+                raise InvalidTransition(
+                    f"run {run_id}", run.status.value, f"move it to {status.value}"
+                )
+            merged = _sql.dumps({**run.details, **(details or {})})
+            await tx.execute(
+                "UPDATE runs SET status = %s, details = %s, node_id = NULL,"
+                " lease_expires_at = NULL, error_message = COALESCE(%s, error_message),"
+                " finished_at = %s WHERE id = %s",
+                (status.value, merged, error_message, to_us(now) if final else None, run_id),
+            )
+            updated = await self._run(tx, run_id)
+            await self._append(tx, audit, now, job_id=run.job_id, run_id=run_id)
+        return updated
+
+    async def finish_run(
+        self,
+        run_id: str,
+        outcome: RunOutcome,
+        now: datetime,
+        *,
+        default_max_retries: int,
+        actor: str,
+    ) -> FinishedRun:
+        async with self._write() as tx:
+            run = await self._run(tx, run_id, lock=True)
+            if run.status.value not in OPEN_RUN_STATUSES:
+                raise InvalidTransition(f"run {run_id}", run.status.value, "finish")
+            await tx.execute(
+                "UPDATE runs SET status = %s, output = %s, summary = %s, error_message = %s,"
+                " iterations = %s, execution_time_ms = %s, deliveries = %s, finished_at = %s,"
+                " lease_expires_at = NULL, details = %s WHERE id = %s",
+                (
+                    outcome.status.value,
+                    outcome.output,
+                    outcome.summary,
+                    outcome.error_message,
+                    outcome.iterations,
+                    outcome.execution_time_ms,
+                    _sql.deliveries_to_json(outcome.deliveries),
+                    to_us(now),
+                    _sql.dumps({**run.details, **outcome.details}),
+                    run_id,
+                ),
+            )
+            finished = await self._run(tx, run_id)
+            job, dead = await self._count_outcome(tx, finished, now, default_max_retries)
+            events = _finish_events(finished, job, dead, actor)
+            await self._append(tx, events, now, job_id=run.job_id, run_id=run_id)
+        return FinishedRun(run=finished, job=job, dead_lettered=dead)
+
+    async def _count_outcome(
+        self, tx: Tx, run: Run, now: datetime, default_max_retries: int
+    ) -> tuple[Job | None, bool]:
+        status, now_us = run.status, to_us(now)
+        if status in _COUNTED_FAILURES:
+            await tx.execute(
+                "UPDATE jobs SET run_count = run_count + 1, failure_count = failure_count + 1,"
+                " last_run = %s WHERE id = %s",
+                (now_us, run.job_id),
+            )
+        elif status is RunStatus.succeeded:
+            await tx.execute(
+                "UPDATE jobs SET run_count = run_count + 1, failure_count = 0, last_run = %s,"
+                " status = CASE WHEN at IS NOT NULL AND status = 'active' THEN 'completed'"
+                " ELSE status END WHERE id = %s",
+                (now_us, run.job_id),
+            )
+        row = await tx.fetchone(f"SELECT {JOB_SELECT} FROM jobs WHERE id = %s", (run.job_id,))  # noqa: S608 - constant column list
+        if row is None:
+            return None, False
+        job = _sql.row_to_job(row)
+        limit = default_max_retries if job.max_retries is None else job.max_retries
+        exhausted = 0 < limit <= job.failure_count
+        if status in _COUNTED_FAILURES and job.status is JobStatus.active and exhausted:
+            reason = (
+                f"{job.failure_count} consecutive failures reached max_retries={limit}; "
+                f"last error: {(run.error_message or run.status.value)[:200]}"
+            )
+            await tx.execute(
+                "UPDATE jobs SET status = 'dead_letter', status_reason = %s WHERE id = %s",
+                (reason, job.id),
+            )
+            job = dataclasses.replace(job, status=JobStatus.dead_letter, status_reason=reason)
+            return job, True
+        return job, False
+
+    async def get_run(self, run_id: str) -> Run:
+        async with self._read() as tx:
+            return await self._run(tx, run_id)
+
+    async def list_runs(self, query: RunFilter) -> list[Run]:
+        where, params = _run_where(query)
+        sql = f"SELECT {RUN_SELECT} FROM runs{where}"  # noqa: S608 - constant column list
+        sql += " ORDER BY scheduled_for DESC, attempt DESC LIMIT %s OFFSET %s"
+        async with self._read() as tx:
+            rows = await tx.fetchall(sql, (*params, query.limit, query.offset))
+        return [_sql.row_to_run(r) for r in rows]
+
+    async def iter_runs(self, query: RunFilter, batch: int = 500) -> AsyncIterator[Run]:
+        offset = 0
+        while True:
+            page = await self.list_runs(dataclasses.replace(query, limit=batch, offset=offset))
+            for run in page:
+                yield run
+            if len(page) < batch:
+                return
+            offset += batch
+
+    async def count_running(self, job_id: str) -> int:
+        async with self._read() as tx:
+            row = await tx.fetchone(
+                "SELECT COUNT(*) FROM runs WHERE status = 'running' AND job_id = %s", (job_id,)
+            )
+        return int(row[0]) if row else 0
+
+    async def extend_leases(
+        self, node_id: str, run_ids: Sequence[str], until: datetime
+    ) -> list[str]:
+        if not run_ids:
+            return []
+        marks = ", ".join(["%s"] * len(run_ids))
+        async with self._write() as tx:
+            await tx.execute(
+                f"UPDATE runs SET lease_expires_at = %s WHERE node_id = %s"  # noqa: S608 - placeholders only
+                f" AND status IN ('queued', 'running') AND id IN ({marks})",
+                (to_us(until), node_id, *run_ids),
+            )
+            rows = await tx.fetchall(
+                f"SELECT id FROM runs WHERE node_id = %s AND status IN ('queued', 'running')"  # noqa: S608 - placeholders only
+                f" AND id IN ({marks})",
+                (node_id, *run_ids),
+            )
+        return [r[0] for r in rows]
+
+    async def reap_expired(self, now: datetime, actor: str) -> list[Run]:
+        now_us = to_us(now)
+        async with self._write() as tx:
+            # A queued run whose node died was never started: hand it back to the pool.
+            await tx.execute(
+                "UPDATE runs SET node_id = NULL, lease_expires_at = NULL"
+                " WHERE status = 'queued' AND lease_expires_at < %s",
+                (now_us,),
+            )
+            rows = await tx.fetchall(
+                f"SELECT {RUN_SELECT} FROM runs WHERE status = 'running'"  # noqa: S608 - constant column list
+                f" AND lease_expires_at < %s{self._skip_locked}",
+                (now_us,),
+            )
+            lost = [_sql.row_to_run(r) for r in rows]
+            recoveries = [_recovery_of(run, now) for run in lost]
+            await tx.executemany(
+                "UPDATE runs SET status = 'interrupted', finished_at = %s, error_message = %s,"
+                " lease_expires_at = NULL WHERE id = %s",
+                [(now_us, _lost_message(run), run.id) for run in lost],
+            )
+            kept = await self._insert_runs(tx, recoveries)
+            events = [
+                AuditRecord(
+                    type=SecurityEventType.CronJobFailed,
+                    actor=actor,
+                    job_id=run.job_id,
+                    run_id=run.id,
+                    details={"status": "interrupted", "reason": _lost_message(run)},
+                )
+                for run in lost
+            ]
+            await self._append(tx, events, now)
+        return [r for r in recoveries if r.id in kept]
+
+    # -- sessions ---------------------------------------------------------------------
+
+    async def get_session(self, job_id: str) -> SessionState:
+        async with self._read() as tx:
+            row = await tx.fetchone(
+                "SELECT summary, messages, updated_at FROM sessions WHERE job_id = %s", (job_id,)
+            )
+        if row is None:
+            return SessionState()
+        return SessionState(
+            summary=row[0], messages=tuple(json.loads(row[1])), updated_at=_sql.from_us(row[2])
+        )
+
+    async def put_session(
+        self, job_id: str, summary: str | None, messages: Sequence[Mapping[str, Any]], now: datetime
+    ) -> None:
+        async with self._write() as tx:
+            await tx.execute(
+                "INSERT INTO sessions (job_id, summary, messages, updated_at)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT (job_id) DO UPDATE SET"
+                " summary = excluded.summary, messages = excluded.messages,"
+                " updated_at = excluded.updated_at",
+                (job_id, summary, _sql.dumps([dict(m) for m in messages]), to_us(now)),
+            )
+
+    async def prune_history(
+        self, now: datetime, max_age: timedelta | None, max_per_job: int | None
+    ) -> int:
+        deleted = 0
+        async with self._write() as tx:
+            if max_age is not None:
+                deleted += await tx.execute(
+                    f"DELETE FROM runs WHERE status NOT IN {_OPEN} AND scheduled_for < %s",  # noqa: S608 - constant
+                    (to_us(now - max_age),),
+                )
+            if max_per_job is not None:
+                deleted += await tx.execute(
+                    "DELETE FROM runs WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER"  # noqa: S608 - constant
+                    " (PARTITION BY job_id ORDER BY scheduled_for DESC, attempt DESC) AS n"
+                    f" FROM runs WHERE status NOT IN {_OPEN}) AS ranked WHERE n > %s)",
+                    (max_per_job,),
+                )
+        return deleted
+
+    # -- audit ------------------------------------------------------------------------
+
+    async def append_audit(self, records: Sequence[AuditRecord], now: datetime) -> None:
+        async with self._write() as tx:
+            await self._append(tx, records, now)
+
+    async def list_audit(self, query: AuditFilter = AuditFilter()) -> list[AuditEvent]:  # noqa: B008 - frozen default
+        where: list[str] = ["id > %s"]
+        params: list[Any] = [query.after_id]
+        if query.type is not None:
+            where.append("type = %s")
+            params.append(query.type.value)
+        if query.job_id is not None:
+            where.append("job_id = %s")
+            params.append(query.job_id)
+        if query.since is not None:
+            where.append("ts >= %s")
+            params.append(to_us(query.since))
+        if query.until is not None:
+            where.append("ts < %s")
+            params.append(to_us(query.until))
+        sql = f"SELECT {AUDIT_SELECT} FROM audit WHERE {' AND '.join(where)} ORDER BY id LIMIT %s"  # noqa: S608 - constant column list
+        async with self._read() as tx:
+            rows = await tx.fetchall(sql, (*params, query.limit))
+        return [_sql.row_to_audit(r) for r in rows]
+
+    async def verify_audit_chain(self) -> AuditVerification:
+        prev, expected_id, checked = GENESIS_HASH, 1, 0
+        async with self._read() as tx:
+            head = await tx.fetchone("SELECT value FROM symbi_meta WHERE key = 'audit_head'")
+            while True:
+                rows = await tx.fetchall(
+                    f"SELECT {AUDIT_SELECT} FROM audit WHERE id >= %s ORDER BY id LIMIT %s",  # noqa: S608 - constant column list
+                    (expected_id, _PAGE),
+                )
+                for row in rows:
+                    problem = _check_link(row, expected_id, prev)
+                    if problem is not None:
+                        return AuditVerification(
+                            ok=False, events=checked, first_bad_id=expected_id, problem=problem
+                        )
+                    prev, expected_id, checked = row[8], expected_id + 1, checked + 1
+                if len(rows) < _PAGE:
+                    break
+        if (head[0] if head else f"0:{GENESIS_HASH}") != f"{checked}:{prev}":
+            return AuditVerification(
+                ok=False,
+                events=checked,
+                first_bad_id=checked + 1,
+                problem="events are missing at the end of the log (the recorded head differs)",
+            )
+        return AuditVerification(ok=True, events=checked)
+
+    # -- helpers ----------------------------------------------------------------------
+
+    async def _append(
+        self,
+        tx: Tx,
+        records: Sequence[AuditRecord],
+        now: datetime,
+        *,
+        job_id: str | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        if not records:
+            return
+        await self._lock_audit(tx)
+        last = await tx.fetchone("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")
+        last_id, prev = (int(last[0]), str(last[1])) if last else (0, GENESIS_HASH)
+        rows = []
+        for record in records:
+            last_id += 1
+            row = (
+                last_id,
+                to_us(now),
+                record.type.value,
+                record.job_id or job_id,
+                record.run_id or run_id,
+                record.actor,
+                _sql.dumps(dict(record.details)),
+                prev,
+            )
+            prev = _sql.audit_hash(row)
+            rows.append((*row, prev))
+        await tx.executemany(
+            f"INSERT INTO audit ({AUDIT_SELECT}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",  # noqa: S608 - constant column list
+            rows,
+        )
+        await tx.execute(
+            "UPDATE symbi_meta SET value = %s WHERE key = 'audit_head'", (f"{last_id}:{prev}",)
+        )
+
+    async def _insert_runs(self, tx: Tx, runs: Sequence[Run]) -> set[str]:
+        """Insert runs, skipping occurrences that already exist; return the ids inserted."""
+        inserted = await tx.executemany(_RUN_INSERT, [_sql.run_to_row(r) for r in runs])
+        if inserted == len(runs):
+            return {r.id for r in runs}
+        return await _existing_ids(tx, [r.id for r in runs])
+
+    async def _job_for_update(self, tx: Tx, job_id: str) -> Job:
+        row = await tx.fetchone(
+            f"SELECT {JOB_SELECT} FROM jobs WHERE id = %s{self._for_update}",  # noqa: S608 - constant column list
+            (job_id,),
+        )
+        if row is None:
+            raise JobNotFound(job_id)
+        return _sql.row_to_job(row)
+
+    async def _schedules_by_id(self, tx: Tx, ids: set[str]) -> dict[str, JobSchedule]:
+        if not ids:
+            return {}
+        marks = ", ".join(["%s"] * len(ids))
+        rows = await tx.fetchall(
+            f"SELECT {_sql.SCHEDULE_SELECT} FROM jobs WHERE id IN ({marks})",  # noqa: S608 - placeholders only
+            tuple(ids),
+        )
+        return {job.id: job for job in _sql.rows_to_schedules(rows)}
+
+    async def _run(self, tx: Tx, run_id: str, *, lock: bool = False) -> Run:
+        suffix = self._for_update if lock else ""
+        row = await tx.fetchone(f"SELECT {RUN_SELECT} FROM runs WHERE id = %s{suffix}", (run_id,))  # noqa: S608 - constant column list
+        if row is None:
+            raise RunNotFound(run_id)
+        return _sql.row_to_run(row)
+
+
+def _verb(changes: Mapping[str, Any]) -> str:
+    status = changes.get("status")
+    return {"paused": "pause", "active": "resume"}.get(str(status), "update")
+
+
+def _like_prefix(prefix: str) -> str:
+    escaped = prefix.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return escaped + "%"
+
+
+def _run_where(query: RunFilter) -> tuple[str, list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    if query.job_id is not None:
+        where.append("job_id = %s")
+        params.append(query.job_id)
+    if query.status is not None:
+        where.append("status = %s")
+        params.append(query.status.value)
+    if query.since is not None:
+        where.append("scheduled_for >= %s")
+        params.append(to_us(query.since))
+    if query.until is not None:
+        where.append("scheduled_for < %s")
+        params.append(to_us(query.until))
+    return (" WHERE " + " AND ".join(where) if where else ""), params
+
+
+def _plan_claims(
+    jobs: Sequence[JobSchedule], now: datetime, node_id: str, planner: Planner
+) -> tuple[list[ClaimedRun], list[Run], list[tuple[int | None, str]]]:
+    claimed: list[ClaimedRun] = []
+    skipped: list[Run] = []
+    moves: list[tuple[int | None, str]] = []
+    for job in jobs:
+        plan = planner(job, now)
+        moves.append((to_us(plan.next_run), job.id))
+        for planned in plan.runs:
+            run = Run(
+                id=new_id(),
+                job_id=job.id,
+                job_name=job.name,
+                trigger=planned.trigger,
+                scheduled_for=planned.scheduled_for,
+                status=planned.status,
+                input=job.input,
+                error_message=planned.error_message,
+                node_id=node_id if planned.status is RunStatus.queued else None,
+                finished_at=None if planned.status is RunStatus.queued else now,
+                created_at=now,
+            )
+            if planned.status is RunStatus.queued:
+                claimed.append(ClaimedRun(run=run, job=job))
+            else:
+                skipped.append(run)
+    return claimed, skipped, moves
+
+
+def _skip_events(skipped: Sequence[Run], kept: set[str], node_id: str) -> list[AuditRecord]:
+    return [
+        AuditRecord(
+            type=SecurityEventType.CronJobSkipped,
+            actor=f"scheduler@{node_id}",
+            job_id=run.job_id,
+            run_id=run.id,
+            details={"reason": run.error_message, "scheduled_for": run.scheduled_for.isoformat()},
+        )
+        for run in skipped
+        if run.id in kept
+    ]
+
+
+async def _existing_ids(tx: Tx, ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join(["%s"] * len(chunk))
+        rows = await tx.fetchall(f"SELECT id FROM runs WHERE id IN ({marks})", chunk)  # noqa: S608 - placeholders only
+        found.update(r[0] for r in rows)
+    return found
+
+
+def _finish_events(run: Run, job: Job | None, dead: bool, actor: str) -> list[AuditRecord]:
+    details: dict[str, Any] = {"status": run.status.value, "attempt": run.attempt}
+    if run.error_message:
+        details["error"] = run.error_message[:500]
+    if run.execution_time_ms is not None:
+        details["execution_time_ms"] = run.execution_time_ms
+    events = [AuditRecord(type=_FINISH_EVENT[run.status], actor=actor, details=details)]
+    if dead and job is not None:
+        events.append(
+            AuditRecord(
+                type=SecurityEventType.CronJobDeadLettered,
+                actor=actor,
+                details={"failure_count": job.failure_count, "reason": job.status_reason},
+            )
+        )
+    return events
+
+
+def _lost_message(run: Run) -> str:
+    lease = run.lease_expires_at.isoformat() if run.lease_expires_at else "unknown"
+    return f"node {run.node_id} stopped renewing its lease (expired {lease}); recovered"
+
+
+def _recovery_of(run: Run, now: datetime) -> Run:
+    return Run(
+        id=new_id(),
+        job_id=run.job_id,
+        job_name=run.job_name,
+        trigger=RunTrigger.recovery,
+        scheduled_for=run.scheduled_for,
+        status=RunStatus.queued,
+        attempt=run.attempt + 1,
+        input=run.input,
+        details={"recovers": run.id},
+        created_at=now,
+    )
+
+
+def _check_link(row: Sequence[Any], expected_id: int, prev: str) -> str | None:
+    if int(row[0]) != expected_id:
+        return f"event {expected_id} is missing (next found is {row[0]})"
+    if row[7] != prev:
+        return f"event {expected_id} does not link to the hash of event {expected_id - 1}"
+    if _sql.audit_hash(row) != row[8]:
+        return f"event {expected_id} was modified (its content does not match its hash)"
+    return None

@@ -1,0 +1,165 @@
+"""Store integrity: tamper-evident audit, schema versions, index use, concurrent processes."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from datetime import timedelta
+from pathlib import Path
+
+import anyio
+import pytest
+
+from symbiont.core.enums import SecurityEventType
+from symbiont.core.errors import SchemaVersionError
+from symbiont.store import SQLiteJobStore, open_store
+from symbiont.store.base import AuditRecord, JobStore
+from tests.contract.helpers import T0, make_job
+
+pytestmark = pytest.mark.anyio
+
+
+def raw_execute(store_url: str, sql: str) -> None:
+    """Run *sql* straight on the backend, behind the store's back."""
+    if store_url.startswith("postgresql://"):
+        import psycopg  # noqa: PLC0415 - optional extra
+
+        with psycopg.connect(store_url, autocommit=True) as conn:
+            conn.execute(sql.encode())
+        return
+    with sqlite3.connect(store_url) as conn:
+        conn.execute(sql)
+
+
+async def _fill_audit(store: JobStore, count: int = 5) -> None:
+    for i in range(count):
+        await store.append_audit(
+            [AuditRecord(type=SecurityEventType.CronJobCreated, actor="t", details={"i": i})],
+            T0 + timedelta(seconds=i),
+        )
+
+
+@pytest.mark.parametrize(
+    ("damage", "bad_id", "problem"),
+    [
+        ("UPDATE audit SET details = '{\"i\":99}' WHERE id = 3", 3, "was modified"),
+        ("UPDATE audit SET actor = 'mallory' WHERE id = 2", 2, "was modified"),
+        ("DELETE FROM audit WHERE id = 3", 3, "event 3 is missing"),
+        ("DELETE FROM audit WHERE id = 5", 5, "missing at the end"),
+    ],
+)
+async def test_audit_chain_detects_tampering(
+    store: JobStore, store_url: str, damage: str, bad_id: int, problem: str
+) -> None:
+    """Editing or deleting any audit event, even the last, makes verification fail there."""
+    await _fill_audit(store)
+    raw_execute(store_url, damage)
+    result = await store.verify_audit_chain()
+    assert not result.ok
+    assert result.first_bad_id == bad_id
+    assert problem in (result.problem or "")
+
+
+async def test_newer_schema_is_refused(store_url: str) -> None:
+    """A store written by a newer symbiont is refused with a message saying what to do."""
+    async with open_store(store_url):
+        pass
+    raw_execute(store_url, "UPDATE symbi_meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(SchemaVersionError, match=r"schema version 99.*upgrade symbiont"):
+        async with open_store(store_url):
+            pass
+
+
+async def test_reopening_keeps_data(store_url: str) -> None:
+    """Closing and reopening a store keeps its jobs and does not re-run migrations."""
+    async with open_store(store_url) as store:
+        await store.create_job(make_job("kept"))
+    async with open_store(store_url) as store:
+        assert [j.name for j in await store.list_jobs()] == ["kept"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "index"),
+    [
+        (
+            "SELECT id FROM jobs WHERE status = 'active' AND next_run <= 5 ORDER BY next_run",
+            "jobs_due",
+        ),
+        (
+            "SELECT id FROM runs WHERE job_id = 'x' ORDER BY scheduled_for DESC, attempt DESC",
+            "runs_occurrence",
+        ),
+        ("SELECT id FROM audit WHERE type = 'CronJobFailed' AND ts >= 5", "audit_type_ts"),
+    ],
+)
+async def test_sqlite_queries_use_indexes(sqlite_path: Path, sql: str, index: str) -> None:
+    """The due-jobs, job-history and audit-by-type queries are index lookups, not scans."""
+    async with SQLiteJobStore(sqlite_path):
+        pass
+    with sqlite3.connect(sqlite_path) as conn:
+        plan = " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+    assert f"USING INDEX {index}" in plan or f"USING COVERING INDEX {index}" in plan, plan
+    assert "USE TEMP B-TREE" not in plan, plan
+
+
+async def test_sqlite_pragmas(sqlite_path: Path) -> None:
+    """The SQLite store runs in WAL mode with foreign keys enforced."""
+    async with SQLiteJobStore(sqlite_path):
+        pass
+    with sqlite3.connect(sqlite_path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys, anyio
+    from datetime import datetime, UTC, timedelta
+    from symbiont.core.enums import RunStatus, RunTrigger
+    from symbiont.core.ids import new_id
+    from symbiont.core.models import Run
+    from symbiont.store import open_store
+    from symbiont.store.base import RunOutcome
+
+    url, role, job_id, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+
+    async def main():
+        async with open_store(url) as store:
+            job = await store.get_job(job_id)
+            for i in range(count):
+                if role == "cli":
+                    await store.update_job(job_id, {"description": f"edit {i}"})
+                else:
+                    when = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=i, days=len(role))
+                    run = Run(id=new_id(), job_id=job_id, job_name=job.name,
+                              trigger=RunTrigger.schedule, scheduled_for=when,
+                              status=RunStatus.queued, created_at=when)
+                    await store.create_run(run)
+                    await store.finish_run(run.id, RunOutcome(status=RunStatus.succeeded),
+                                           when, default_max_retries=3, actor="d")
+    anyio.run(main)
+    """
+)
+
+
+async def test_concurrent_processes_lose_no_update(store: JobStore, store_url: str) -> None:
+    """A 'CLI' editing a job while two 'daemons' finish its runs: every change survives."""
+    job = await store.create_job(make_job("busy"))
+    count = 60
+    results: list[subprocess.CompletedProcess[bytes]] = []
+
+    async def writer(role: str) -> None:
+        argv = [sys.executable, "-c", WRITER, store_url, role, job.id, str(count)]
+        results.append(await anyio.run_process(argv, check=False))
+
+    with anyio.fail_after(120):
+        async with anyio.create_task_group() as tg:
+            for role in ("cli", "daemon", "daemon2"):
+                tg.start_soon(writer, role)
+    for result in results:
+        assert result.returncode == 0, result.stderr.decode()
+    final = await store.get_job(job.id)
+    assert final.run_count == 2 * count
+    assert final.description == f"edit {count - 1}"
+    assert (await store.verify_audit_chain()).ok
