@@ -12,13 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,postgres]'
 	touch $(STAMP)
 
-## run: set up and start the main job
+## run: set up and start the main job: the daemon with the example agents
 run: $(STAMP)
 	$(BIN)/symbi validate examples/*.symbi
-	$(BIN)/symbi cron next "0 0 9 * * *" -n 3
-	$(BIN)/symbi cron next "0 0 18 * * 1" -n 3
-	$(BIN)/symbi cron next "0 */15 * * * *" -n 3
-	$(BIN)/symbi cron next "0 0 0 1 * *" -n 3 --tz Europe/Berlin
+	$(BIN)/symbi up --agents-dir examples --db .symbi/symbi.db
 
 ## test: set up and run every check and test
 test: lint typecheck unit

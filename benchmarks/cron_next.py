@@ -108,7 +108,10 @@ class Engine:
     build: Callable[[str, str, datetime], Callable[[], datetime]]
     """Returns a step function that yields the next fire time (any zone) on each call."""
     parse: Callable[[str, str, datetime], object]
+    cold: Callable[[str, str], Callable[[datetime], object]] | None = None
+    """Returns a function computing the next fire time after any instant (no chaining)."""
     parse_ms: list[float] = field(default_factory=list)
+    cold_ms: list[float] = field(default_factory=list)
     next_ms: list[float] = field(default_factory=list)
     timed: list[int] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
@@ -126,7 +129,7 @@ def uses_hash(expression: str) -> bool:
 
 
 # --- symbiont ---------------------------------------------------------------------------
-def ours_parse(expression: str, zone: str, _start: datetime) -> object:
+def ours_parse(expression: str, zone: str, _start: datetime) -> CronExpression:
     return CronExpression.parse(expression, timezone=zone, seed="benchmark")
 
 
@@ -135,8 +138,12 @@ def ours_build(expression: str, zone: str, start: datetime) -> Callable[[], date
     return cron.iter(start).__next__
 
 
+def ours_cold(expression: str, zone: str) -> Callable[[datetime], object]:
+    return CronExpression.parse(expression, timezone=zone, seed="benchmark").next
+
+
 # --- croniter ---------------------------------------------------------------------------
-def croniter_parse(expression: str, zone: str, start: datetime) -> object:
+def croniter_parse(expression: str, zone: str, start: datetime) -> croniter:
     if uses_hash(expression):
         raise Unsupported("croniter hashes H differently")
     parts = six_fields(expression)
@@ -149,15 +156,23 @@ def croniter_parse(expression: str, zone: str, start: datetime) -> object:
     return croniter(text, start.astimezone(ZoneInfo(zone)), second_at_beginning=True)
 
 
+def croniter_cold(expression: str, zone: str) -> Callable[[datetime], object]:
+    it = croniter_parse(expression, zone, START)
+
+    def step(after: datetime) -> object:
+        it.set_current(after, force=True)
+        return it.get_next(datetime)
+
+    return step
+
+
 def croniter_build(expression: str, zone: str, start: datetime) -> Callable[[], datetime]:
     it = croniter_parse(expression, zone, start)
-    if not isinstance(it, croniter):
-        raise TypeError(it)
     return lambda: it.get_next(datetime)
 
 
 # --- cronsim ----------------------------------------------------------------------------
-def cronsim_parse(expression: str, zone: str, start: datetime) -> object:
+def cronsim_parse(expression: str, zone: str, start: datetime) -> CronSim:
     parts = six_fields(expression)
     if len(parts) != 6:
         raise Unsupported("no year field in cronsim")
@@ -171,8 +186,6 @@ def cronsim_parse(expression: str, zone: str, start: datetime) -> object:
 
 def cronsim_build(expression: str, zone: str, start: datetime) -> Callable[[], datetime]:
     it = cronsim_parse(expression, zone, start)
-    if not isinstance(it, CronSim):
-        raise TypeError(it)
     return lambda: next(it)
 
 
@@ -225,7 +238,7 @@ def aps_days(dom: str, dow: str) -> tuple[str, str]:
     return "*", aps_day_of_week(dow)
 
 
-def aps_parse(expression: str, zone: str, _start: datetime) -> object:
+def aps_parse(expression: str, zone: str, _start: datetime) -> CronTrigger:
     parts = six_fields(expression)
     if uses_hash(expression):
         raise Unsupported("no H in APScheduler")
@@ -246,10 +259,14 @@ def aps_parse(expression: str, zone: str, _start: datetime) -> object:
     )
 
 
+def aps_cold(expression: str, zone: str) -> Callable[[datetime], object]:
+    trigger = aps_parse(expression, zone, START)
+    tick = timedelta(microseconds=1)
+    return lambda after: trigger.get_next_fire_time(None, after + tick)
+
+
 def aps_build(expression: str, zone: str, start: datetime) -> Callable[[], datetime]:
     trigger = aps_parse(expression, zone, start)
-    if not isinstance(trigger, CronTrigger):
-        raise TypeError(trigger)
     state = [start.astimezone(ZoneInfo(zone))]
     tick = timedelta(microseconds=1)
 
@@ -264,10 +281,10 @@ def aps_build(expression: str, zone: str, start: datetime) -> Callable[[], datet
 
 
 ENGINES = (
-    Engine("symbiont", ours_build, ours_parse),
-    Engine("croniter", croniter_build, croniter_parse),
-    Engine("cronsim", cronsim_build, cronsim_parse),
-    Engine("APScheduler 3", aps_build, aps_parse),
+    Engine("symbiont", ours_build, ours_parse, ours_cold),
+    Engine("croniter", croniter_build, croniter_parse, croniter_cold),
+    Engine("cronsim", cronsim_build, cronsim_parse),  # its only API is an iterator
+    Engine("APScheduler 3", aps_build, aps_parse, aps_cold),
 )
 
 
@@ -304,8 +321,29 @@ def median_next_us(build: Callable[[], Callable[[], datetime]], rounds: int, loo
     return statistics.median(samples)
 
 
+def median_cold_us(
+    step: Callable[[datetime], object], starts: list[datetime], rounds: int
+) -> float:
+    samples = []
+    for _ in range(rounds):
+        began = time.perf_counter_ns()
+        for start in starts:
+            step(start)
+        samples.append((time.perf_counter_ns() - began) / len(starts) / 1000)
+    return statistics.median(samples)
+
+
 def start_for(zone: str) -> datetime:
     return START if zone == "UTC" else DST_START
+
+
+def unrelated_starts(zone: str, count: int) -> list[datetime]:
+    """Instants spread over two months (in the expression's zone), unrelated to fire times."""
+    first = start_for(zone)
+    return [
+        (first + timedelta(seconds=index * 130_003)).astimezone(ZoneInfo(zone))
+        for index in range(count)
+    ]
 
 
 def run_engine(engine: Engine, reference: list[list[datetime]], rounds: int, loops: int) -> None:
@@ -331,6 +369,9 @@ def run_engine(engine: Engine, reference: list[list[datetime]], rounds: int, loo
                 lambda e=expression, z=zone, s=start: engine.build(e, z, s), rounds, chain
             )
         )
+        if engine.cold is not None:
+            starts = unrelated_starts(zone, loops)
+            engine.cold_ms.append(median_cold_us(engine.cold(expression, zone), starts, rounds))
         engine.timed.append(index)
 
 
@@ -365,7 +406,32 @@ def report(engines: tuple[Engine, ...]) -> tuple[str, bool]:
     ]
     lines.append("")
     lines.extend(f"- {name}: {'met' if ok else 'MISSED'}" for name, ok in targets)
+    lines.extend(["", *cold_report(engines)])
     return "\n".join(lines), all(ok for _, ok in targets)
+
+
+def cold_report(engines: tuple[Engine, ...]) -> list[str]:
+    """The table of next() from unrelated instants (no chaining, no state to reuse)."""
+    ours = engines[0]
+    lines = [
+        "next from unrelated instants (not the previous fire time):",
+        "",
+        "| engine | expressions | next median (µs) | peer / ours (same expressions) |",
+        "|---|---|---|---|",
+        f"| {ours.name} | {len(ours.timed)} | {statistics.median(ours.cold_ms):.2f} | 1.0 |",
+    ]
+    for peer in engines[1:]:
+        if not peer.cold_ms:
+            lines.append(f"| {peer.name} | - | - | (iterator only) |")
+            continue
+        ratio = statistics.median(peer.cold_ms) / subset_median(
+            ours.cold_ms, ours.timed, peer.timed
+        )
+        lines.append(
+            f"| {peer.name} | {len(peer.timed)} | {statistics.median(peer.cold_ms):.2f} "
+            f"| {ratio:.1f}x |"
+        )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -224,7 +224,7 @@ async def test_success_resets_failures_and_completes_one_shot(store: JobStore) -
         make_job("once", cron_expr=None, at=T0, failure_count=2, max_retries=5)
     )
     run = await store.create_run(make_run(job))
-    started = await store.start_run(run.id, "n", T0, LEASE)
+    started = (await store.start_run(run.id, "n", T0, LEASE)).run
     assert started is not None
     assert started.status is RunStatus.running
     outcome = RunOutcome(
@@ -384,3 +384,31 @@ async def test_due_jobs_reads_without_claiming(store: JobStore) -> None:
     names = [j.name for j in await store.due_jobs(T0)]
     assert names == ["first", "second"]
     assert [j.name for j in await store.due_jobs(T0)] == names
+
+
+async def test_start_respects_max_concurrent_and_ownership(store: JobStore) -> None:
+    """A start beyond max_concurrent records the run skipped; another node's run is not taken."""
+    job = await store.create_job(make_job("c"))
+    first = await store.create_run(make_run(job, T0))
+    second = await store.create_run(make_run(job, T0 + timedelta(seconds=1)))
+    assert (await store.start_run(first.id, "n", T0, LEASE, max_concurrent=1)).run is not None
+    result = await store.start_run(second.id, "n", T0, LEASE, max_concurrent=1)
+    assert result.run is None
+    assert "max_concurrent=1" in (result.skipped_reason or "")
+    assert (await store.get_run(second.id)).status is RunStatus.skipped
+    assert [e.type for e in await store.list_audit()] == [SecurityEventType.CronJobSkipped]
+    third = await store.create_run(make_run(job, T0 + timedelta(seconds=2), node_id="other"))
+    assert (await store.start_run(third.id, "n", T0, LEASE)).run is None
+    assert await store.release("other", [third.id]) == 1
+    assert (await store.start_run(third.id, "n", T0, LEASE)).run is not None
+
+
+async def test_claimed_runs_of_a_dead_node_are_handed_back(store: JobStore) -> None:
+    """Runs claimed but never started by a node that died return to the pool after the lease."""
+    job = await store.create_job(make_job("h"))
+    claimed = await store.claim_due(T0, "dead", PLANNER, lease=LEASE)
+    assert claimed[0].run.lease_expires_at == T0 + LEASE
+    assert await store.acquire_queued("n2", T0 + timedelta(seconds=1), LEASE) == []
+    await store.reap_expired(T0 + LEASE + timedelta(seconds=1), "s")
+    taken = await store.acquire_queued("n2", T0 + LEASE + timedelta(seconds=1), LEASE)
+    assert [(c.run.id, c.job.id) for c in taken] == [(claimed[0].run.id, job.id)]

@@ -80,14 +80,13 @@ async def test_validation_lists_every_problem_and_writes_nothing(service: JobSer
 
 
 async def test_cross_field_rules(service: JobService) -> None:
-    """Cron and at are exclusive, channels need their settings, AgentPin needs a credential."""
+    """Cron and at are exclusive, and channels need their settings."""
     with pytest.raises(ValidationError) as caught:
         await service.create_job(
             {
                 "name": "x",
                 "agent_id": "a",
                 "delivery": ["webhook", "email"],
-                "policy": {"require_agent_pin": True},
             },
             actor="t",
         )
@@ -95,7 +94,6 @@ async def test_cross_field_rules(service: JobService) -> None:
     assert "give exactly one of cron_expr (recurring) and at (one-shot)" in text
     assert "webhook_url: is required when delivery includes 'webhook'" in text
     assert "email_recipients: is required when delivery includes 'email'" in text
-    assert "agent_pin_jwt: is required when policy.require_agent_pin is true" in text
     with pytest.raises(ValidationError, match="hour field: value out of range"):
         await service.create_job(
             {"name": "y", "agent_id": "a", "cron_expr": "0 61 * * *"}, actor="t"

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from symbiont import __version__
-from symbiont.cli import cron, validate
+from symbiont.cli import cron, run, up, validate
 
 app = typer.Typer(
     name="symbi",
@@ -17,6 +17,8 @@ app = typer.Typer(
 )
 app.add_typer(cron.app, name="cron")
 app.command("validate")(validate.validate)
+app.command("run")(run.run)
+app.command("up")(up.up)
 
 
 def _version(value: bool) -> None:

@@ -5,7 +5,9 @@ Every error symbiont raises on purpose derives from :class:`SymbiontError`::
     SymbiontError
     ├── CronError            a cron expression or time zone that cannot be used
     ├── DslError             a .symbi file that cannot be parsed or validated
+    ├── ConfigError          a configuration file, variable or flag that cannot be used
     ├── ValidationError      a job definition or request that breaks a rule (API 422)
+    ├── AgentRunError        an agent invocation failed (non-zero exit, HTTP error...)
     ├── NotAllowed           the actor may not do this (API 403)
     ├── ConflictError        a change the current state does not allow (API 409)
     │   ├── DuplicateJobName
@@ -106,6 +108,21 @@ class DslError(SymbiontError, ValueError):
         self.suggestion = suggestion
 
 
+class ConfigError(SymbiontError, ValueError):
+    """The configuration cannot be used; start-up stops with this message.
+
+    Attributes:
+        source: where the bad value came from (a file path, ``environment``, ``flag``).
+        key: the dotted key (``scheduler.max_jitter_seconds``).
+    """
+
+    def __init__(self, source: str, key: str, problem: str) -> None:
+        super().__init__(f"{source}: {key}: {problem}")
+        self.source = source
+        self.key = key
+        self.problem = problem
+
+
 class ValidationError(SymbiontError, ValueError):
     """A job definition or request breaks one or more rules; nothing was changed.
 
@@ -117,6 +134,21 @@ class ValidationError(SymbiontError, ValueError):
         text = "; ".join(f"{name}: {message}" for name, message in problems)
         super().__init__(f"invalid job definition: {text}")
         self.problems = problems
+
+
+class AgentRunError(SymbiontError):
+    """An agent invocation failed; the run records ``message`` as its error.
+
+    Attributes:
+        agent: the agent's name.
+        retryable: whether the same invocation may succeed later (a timeout, a 503).
+    """
+
+    def __init__(self, agent: str, message: str, *, retryable: bool = False) -> None:
+        super().__init__(f"agent {agent!r} failed: {message}")
+        self.agent = agent
+        self.reason = message
+        self.retryable = retryable
 
 
 class NotAllowed(SymbiontError):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from calendar import monthrange
-from functools import lru_cache
 
 from symbiont.core.errors import CronError
 from symbiont.cron.fields import DAY_OF_MONTH, DaySpecial, ParsedField, SpecialKind
 
-__all__ = ("NO_DAYS", "allowed_days", "check_days_possible", "day_table")
+__all__ = ("NO_DAYS", "DayRule", "allowed_days", "check_days_possible", "day_rule")
 
 _SATURDAY = 6
 _SUNDAY = 0
@@ -18,24 +17,66 @@ _EVERY_DAY = {length: tuple(range(1, length + 1)) for length in (28, 29, 30, 31)
 _TABLE_SIZE = 33  # entries 0-32: a search may start one day past the 31st
 
 NO_DAYS = (0,) * _TABLE_SIZE
-"""The :func:`day_table` of a month that allows no day."""
+"""The :meth:`DayRule.table` of a month that allows no day."""
 
 
-@lru_cache(maxsize=4096)
-def day_table(dom: ParsedField, dow: ParsedField, year: int, month: int) -> tuple[int, ...]:
-    """Return the next-allowed-day table of *month* in *year*, shared by equal fields.
+_RULE_LIMIT = 1024
+_TABLE_LIMIT = 600  # fifty years of months
 
-    Entry *d* (0-32) is the first allowed day at or after *d*, or 0 when none is left, so
-    the search finds the next day with one index instead of a scan.
+
+class DayRule:
+    """The day part (day of month, day of week) of expressions, with cached month tables.
+
+    Expressions with equal day fields share one rule (see :func:`day_rule`), so a new
+    expression object starts with warm tables.
     """
-    allowed = set(allowed_days(dom, dow, year, month))
-    table = [0] * _TABLE_SIZE
-    following = 0
-    for day in range(_TABLE_SIZE - 1, -1, -1):
-        if day in allowed:
-            following = day
-        table[day] = following
-    return tuple(table)
+
+    __slots__ = ("_dom", "_dow", "_tables")
+
+    def __init__(self, dom: ParsedField, dow: ParsedField) -> None:
+        """Wrap the two day fields."""
+        self._dom = dom
+        self._dow = dow
+        self._tables: dict[int, tuple[int, ...]] = {}
+
+    def table(self, year: int, month: int) -> tuple[int, ...]:
+        """Return the next-allowed-day table of *month* in *year*.
+
+        Entry *d* (0-32) is the first allowed day at or after *d*, or 0 when none is left, so
+        the search finds the next day with one index instead of a scan.
+        """
+        key = year * 16 + month
+        table = self._tables.get(key)
+        if table is None:
+            allowed = set(allowed_days(self._dom, self._dow, year, month))
+            entries = [0] * _TABLE_SIZE
+            following = 0
+            for day in range(_TABLE_SIZE - 1, -1, -1):
+                if day in allowed:
+                    following = day
+                entries[day] = following
+            table = tuple(entries)
+            if len(self._tables) >= _TABLE_LIMIT:
+                self._tables.clear()
+            self._tables[key] = table
+        return table
+
+
+_RULES: dict[object, DayRule] = {}
+
+
+def day_rule(dom: ParsedField, dow: ParsedField) -> DayRule:
+    """Return the shared :class:`DayRule` of these two day fields."""
+    # Without H the texts decide the days; with H (or THU) the values do, so key on them.
+    key: object = (dom.text, dow.text)
+    if "H" in dom.text or "H" in dow.text:
+        key = (dom, dow)
+    rule = _RULES.get(key)
+    if rule is None:
+        if len(_RULES) >= _RULE_LIMIT:
+            _RULES.clear()
+        rule = _RULES[key] = DayRule(dom, dow)
+    return rule
 
 
 def allowed_days(dom: ParsedField, dow: ParsedField, year: int, month: int) -> tuple[int, ...]:

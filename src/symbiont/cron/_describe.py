@@ -29,7 +29,7 @@ _MONTHS = (
 _DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 _ORDINALS = ("first", "second", "third", "fourth", "fifth")
 _MAX_CLOCK_TIMES = 4
-_MIN_STEPPED = 3
+_MIN_RUN = 3
 _YEAR = 6
 
 
@@ -74,12 +74,13 @@ def _shape(values: tuple[int, ...], low: int, high: int) -> _Shape:
         return _Shape("one", values[0], values[0])
     gaps = [(earlier, later) for earlier, later in pairwise(values) if later - earlier != 1]
     if not gaps:
-        return _Shape("range", values[0], values[-1])
+        # Two neighbours read better as a list: "9 and 10", not "9 through 10".
+        return _Shape("range" if len(values) >= _MIN_RUN else "list", values[0], values[-1])
     if len(gaps) == 1 and values[0] == low and values[-1] == high:
         # Contiguous across the end of the cycle, such as hours 22-2 or FRI-MON.
         return _Shape("wrap", gaps[0][1], gaps[0][0])
     step = values[1] - values[0]
-    if len(values) >= _MIN_STEPPED and all(
+    if len(values) >= _MIN_RUN and all(
         later - earlier == step for earlier, later in pairwise(values)
     ):
         return _Shape("step", values[0], values[-1], step)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from symbiont.core.errors import CronError
-from symbiont.cron._days import NO_DAYS, check_days_possible, day_table
+from symbiont.cron._days import NO_DAYS, check_days_possible, day_rule
 from symbiont.cron._describe import describe
 from symbiont.cron._dst import Clock, Moment, ZoneRules, next_in_zone, rules_for
 from symbiont.cron.fields import ParsedField, parse_fields
@@ -39,6 +39,7 @@ _CYCLE_YEARS = 400
 _MAX_YEAR = 9999
 _CACHE_LIMIT = 1024
 _MISSING = timedelta.max
+_NO_MEMO = object()  # equal to nothing, so the first call never takes the remembered path
 
 
 def _zone(name: str, expression: str) -> tuple[ZoneInfo, tzinfo | None]:
@@ -101,12 +102,12 @@ class CronExpression:
     """
 
     __slots__ = (
-        "_dom",
-        "_dow",
+        "_day_rule",
         "_fields",
         "_first_time",
         "_fixed",
         "_hours",
+        "_memo",
         "_minutes",
         "_months",
         "_repeat_all",
@@ -136,11 +137,11 @@ class CronExpression:
         self._hours = hour.values
         self._months = month.values
         self._years = fields[6].values if len(fields) > 6 else None  # noqa: PLR2004 - year
-        self._dom = dom
-        self._dow = dow
+        self._day_rule = day_rule(dom, dow)
         self._first_time = (hour.values[0], minute.values[0], second.values[0])
         self._repeat_all = hour.text == "*" or "/" in hour.text
         self._tables: dict[int, tuple[int, ...]] = {}
+        self._memo: tuple[object, tuple[int, int, int, Clock]] = (_NO_MEMO, (1, 1, 1, (0, 0, 0)))
 
     @classmethod
     def parse(
@@ -197,17 +198,13 @@ class CronExpression:
         Raises:
             TypeError: *after* is not an aware datetime.
         """
-        if not isinstance(after, datetime):
-            msg = f"after must be an aware datetime, not {type(after).__name__}"
-            raise TypeError(msg)
-        zone = after.tzinfo
-        if zone is not UTC and (zone is None or after.utcoffset() is None):
-            msg = f"after must be an aware datetime, not the naive {after.isoformat()}"
-            raise TypeError(msg)
+        memo = self._memo
         try:
-            if self._fixed is not None:
-                return self._next_fixed(after, self._fixed)
-            return self._next_zoned(after)
+            if memo[0] == after:
+                # *after* is the fire time returned last (the usual call of a scheduler, which
+                # asks for the run after the previous one): its wall clock is already known.
+                return self._emit(self._find(*memo[1]), after)
+            return self._next_cold(after)
         except OverflowError:  # the search ran into the end of the datetime range
             return None
 
@@ -225,39 +222,47 @@ class CronExpression:
             yield moment
             moment = self.next(moment)
 
-    def _next_fixed(self, after: datetime, zone: tzinfo) -> datetime | None:
-        local = after if after.tzinfo is zone else after.astimezone(zone)
-        found = self._find(
-            local.year, local.month, local.day, (local.hour, local.minute, local.second + 1)
-        )
+    def _next_cold(self, after: datetime) -> datetime | None:
+        if not isinstance(after, datetime):
+            msg = f"after must be an aware datetime, not {type(after).__name__}"
+            raise TypeError(msg)
+        tz = after.tzinfo
+        rules = self._rules
+        zone = self._fixed if rules is None else rules.zone
+        if tz is not UTC and tz is not zone and (tz is None or after.utcoffset() is None):
+            msg = f"after must be an aware datetime, not the naive {after.isoformat()}"
+            raise TypeError(msg)
+        local = after if tz is zone else after.astimezone(zone)
+        year, month, day = local.year, local.month, local.day
+        if rules is not None:
+            offset = rules.day_offsets.get((year * 16 + month) * 32 + day, _MISSING)
+            if offset is None or (
+                offset is _MISSING and rules.day_offset(year, month, day) is None
+            ):
+                # The day holds a DST transition: take the careful path.
+                return next_in_zone(self._find, rules, after, repeat_all=self._repeat_all)
+        found = self._find(year, month, day, (local.hour, local.minute, local.second + 1))
+        return self._emit(found, after)
+
+    def _emit(self, found: Moment | None, after: datetime) -> datetime | None:
+        """Turn the wall time *found* into the UTC fire time, and remember it for the next call."""
         if found is None:
             return None
-        if zone is UTC:
-            return datetime(*found, tzinfo=UTC)
-        return datetime(*found, tzinfo=zone).astimezone(UTC)
-
-    def _next_zoned(self, after: datetime) -> datetime | None:
+        year, month, day, hour, minute, second = found
         rules = self._rules
-        assert rules is not None  # noqa: S101 - set whenever the zone is not fixed
-        local = after.astimezone(rules.zone)
-        year, month, day = local.year, local.month, local.day
-        offsets = rules.day_offsets
-        offset = offsets.get((year * 16 + month) * 32 + day, _MISSING)
-        if offset is _MISSING:
-            offset = rules.day_offset(year, month, day)
-        if offset is not None:
-            found = self._find(year, month, day, (local.hour, local.minute, local.second + 1))
-            if found is None:
-                return None
-            if found[2] != day or found[1] != month or found[0] != year:
-                year, month, day = found[0], found[1], found[2]
-                offset = offsets.get((year * 16 + month) * 32 + day, _MISSING)
-                if offset is _MISSING:
-                    offset = rules.day_offset(year, month, day)
-            if offset is not None:
-                return datetime(*found, tzinfo=UTC) - offset
-        # A transition on the way: take the careful path.
-        return next_in_zone(self._find, rules, after, repeat_all=self._repeat_all)
+        if rules is None:
+            result = datetime(year, month, day, hour, minute, second, tzinfo=self._fixed)
+            if self._fixed is not UTC:
+                result = result.astimezone(UTC)
+        else:
+            offset = rules.day_offsets.get((year * 16 + month) * 32 + day, _MISSING)
+            if offset is _MISSING:
+                offset = rules.day_offset(year, month, day)
+            if offset is None:
+                return next_in_zone(self._find, rules, after, repeat_all=self._repeat_all)
+            result = datetime(year, month, day, hour, minute, second, tzinfo=UTC) - offset
+        self._memo = (result, (year, month, day, (hour, minute, second + 1)))
+        return result
 
     def _find(self, year: int, month: int, day: int, clock: Clock) -> Moment | None:
         """Return the first matching wall time at or after the given one (fields may overflow).
@@ -285,7 +290,7 @@ class CronExpression:
         if month not in self._months or (years is not None and year not in years):
             table = NO_DAYS
         else:
-            table = day_table(self._dom, self._dow, year, month)
+            table = self._day_rule.table(year, month)
         if len(self._tables) >= _CACHE_LIMIT:
             self._tables.clear()
         self._tables[year * 16 + month] = table

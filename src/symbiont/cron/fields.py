@@ -312,6 +312,6 @@ class _FieldParser:
             self._fail("'L' in day of week needs a day before it", item, "dL such as 5L or FRIL")
         if item.endswith("L") and "-" not in item and "/" not in item:
             return DaySpecial(SpecialKind.last_of_weekday, self._value(item[:-1]) % 7)
-        if "W" in item and item not in _DAY_NAMES:
+        if item == "LW" or (item.endswith("W") and item[:-1].isdigit()):
             self._fail("'W' is only allowed in day of month", item)
         return None

@@ -312,8 +312,5 @@ def check_definition(values: Mapping[str, Any]) -> None:
         problems.add("webhook_url", "is required when delivery includes 'webhook'")
     if "email" in delivery and not values.get("email_recipients"):
         problems.add("email_recipients", "is required when delivery includes 'email'")
-    policy = values.get("policy")
-    if isinstance(policy, Policy) and policy.require_agent_pin and not values.get("agent_pin_jwt"):
-        problems.add("agent_pin_jwt", "is required when policy.require_agent_pin is true")
     if problems:
         raise ValidationError(list(problems))

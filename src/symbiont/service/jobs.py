@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -13,6 +13,7 @@ from symbiont.core.clock import Clock
 from symbiont.core.enums import JobStatus, RunStatus, RunTrigger, SecurityEventType
 from symbiont.core.errors import (
     ConflictError,
+    DuplicateJobName,
     InvalidTransition,
     JobNotFound,
     NotAllowed,
@@ -62,6 +63,12 @@ class JobService:
         self.store = store
         self.clock = clock
         self.settings = settings or ServiceSettings()
+        self.on_change: Callable[[], None] | None = None
+        """Called after a change the scheduler should see now (the daemon wakes its tick)."""
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
 
     # -- definitions ------------------------------------------------------------------
 
@@ -71,7 +78,9 @@ class JobService:
         """Create a job from API-named *fields*; raise `ValidationError` or `DuplicateJobName`."""
         job = self._new_job(fields, self.clock.now(), source)
         record = _record(SecurityEventType.CronJobCreated, actor, job, _summary(job))
-        return await self.store.create_job(job, [record])
+        created = await self.store.create_job(job, [record])
+        self._changed()
+        return created
 
     def _new_job(self, fields: Mapping[str, Any], now: datetime, source: str) -> Job:
         values = convert_fields(fields)
@@ -103,6 +112,7 @@ class JobService:
             raise ValidationError(problems)
         records = [_record(SecurityEventType.CronJobCreated, actor, j, _summary(j)) for j in jobs]
         await self.store.create_jobs(jobs, records)
+        self._changed()
         return jobs
 
     async def update_job(self, ref: str, fields: Mapping[str, Any], *, actor: str) -> Job:
@@ -134,7 +144,9 @@ class JobService:
             current,
             {"name": current.name, "changed": sorted(set(changed) - {"next_run", "updated_at"})},
         )
-        return await self.store.update_job(current.id, changed, [record]), True
+        updated = await self.store.update_job(current.id, changed, [record])
+        self._changed()
+        return updated, True
 
     async def upsert_job(
         self, fields: Mapping[str, Any], *, actor: str, source: str
@@ -147,7 +159,10 @@ class JobService:
         try:
             current = await self.store.get_job_by_name(name)
         except JobNotFound:
-            return await self.create_job(fields, actor=actor, source=source), "created"
+            try:
+                return await self.create_job(fields, actor=actor, source=source), "created"
+            except DuplicateJobName:  # another node registered it a moment ago
+                current = await self.store.get_job_by_name(name)
         full = {k: fields.get(k, _default(k)) for k in _DEFINITION if k != "name"}
         updated, changed = await self._update(current, full, actor)
         if updated.source != source:
@@ -192,9 +207,11 @@ class JobService:
         if job.next_run is None:
             changes["next_run"] = next_fire_time(job, now)
         record = _record(SecurityEventType.CronJobResumed, actor, job, {"name": job.name})
-        return await self.store.update_job(
+        resumed = await self.store.update_job(
             job.id, changes, [record], expect_status=(JobStatus.paused,)
         )
+        self._changed()
+        return resumed
 
     async def reset_job(self, ref: str, *, actor: str) -> Job:
         """Bring a dead-lettered or failed job back to active with a clean failure count."""
@@ -217,9 +234,11 @@ class JobService:
             "next_run": next_fire_time(job, now),
             "updated_at": now,
         }
-        return await self.store.update_job(
+        reset = await self.store.update_job(
             job.id, changes, [record], expect_status=(JobStatus.dead_letter, JobStatus.failed)
         )
+        self._changed()
+        return reset
 
     # -- runs -------------------------------------------------------------------------
 
@@ -247,10 +266,15 @@ class JobService:
         # same microsecond get consecutive microseconds instead of a conflict.
         for _ in range(_MANUAL_SLOTS - 1):
             try:
-                return await self.store.create_run(run, [record])
+                created = await self.store.create_run(run, [record])
             except ConflictError:
                 run = dataclasses.replace(run, scheduled_for=run.scheduled_for + _MICROSECOND)
-        return await self.store.create_run(run, [record])
+            else:
+                self._changed()
+                return created
+        created = await self.store.create_run(run, [record])
+        self._changed()
+        return created
 
     async def approve_run(self, run_id: str, *, actor: str) -> Run:
         """Let a waiting run go ahead (only a named approver may, if the policy names any)."""
@@ -258,7 +282,7 @@ class JobService:
         record = AuditRecord(
             type=SecurityEventType.CronJobApproved, actor=actor, job_id=job.id, run_id=run.id
         )
-        return await self.store.set_run_status(
+        approved = await self.store.set_run_status(
             run.id,
             RunStatus.queued,
             expect=(RunStatus.pending_approval,),
@@ -266,6 +290,8 @@ class JobService:
             details={"approved_by": actor},
             audit=[record],
         )
+        self._changed()
+        return approved
 
     async def reject_run(self, run_id: str, *, actor: str, reason: str | None = None) -> Run:
         """Refuse a run waiting for approval; it ends ``cancelled`` with the reason."""

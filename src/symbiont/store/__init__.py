@@ -18,6 +18,7 @@ from symbiont.store.base import (
     RunFilter,
     RunOutcome,
     SessionState,
+    StartResult,
 )
 from symbiont.store.sqlite import SQLiteJobStore
 
@@ -53,5 +54,6 @@ __all__ = (
     "SQLiteJobStore",
     "SessionState",
     "SqliteJobStore",
+    "StartResult",
     "open_store",
 )

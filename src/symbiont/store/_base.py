@@ -41,6 +41,7 @@ from symbiont.store.base import (
     RunFilter,
     RunOutcome,
     SessionState,
+    StartResult,
 )
 
 _JOB_INSERT = f"INSERT INTO jobs ({JOB_SELECT}) VALUES ({', '.join(['%s'] * len(JOB_COLUMNS))})"  # noqa: S608 - constant column list
@@ -229,7 +230,12 @@ class SqlJobStore:
         return _sql.rows_to_schedules(rows)
 
     async def claim_due(
-        self, now: datetime, node_id: str, planner: Planner, limit: int = 100
+        self,
+        now: datetime,
+        node_id: str,
+        planner: Planner,
+        limit: int = 100,
+        lease: timedelta = timedelta(seconds=30),
     ) -> list[ClaimedRun]:
         now_us = to_us(now)
         async with self._write() as tx:
@@ -237,7 +243,7 @@ class SqlJobStore:
             if not rows:
                 return []
             jobs = _sql.rows_to_schedules(rows)
-            claimed, skipped, moves = _plan_claims(jobs, now, node_id, planner)
+            claimed, skipped, moves = _plan_claims(jobs, now, node_id, planner, now + lease)
             await tx.executemany("UPDATE jobs SET next_run = %s WHERE id = %s", moves)
             fresh = [c.run for c in claimed] + skipped
             kept = await self._insert_runs(tx, fresh)
@@ -284,18 +290,66 @@ class SqlJobStore:
         ]
 
     async def start_run(
-        self, run_id: str, node_id: str, now: datetime, lease: timedelta
-    ) -> Run | None:
+        self,
+        run_id: str,
+        node_id: str,
+        now: datetime,
+        lease: timedelta,
+        *,
+        max_concurrent: int | None = None,
+    ) -> StartResult:
         async with self._write() as tx:
-            changed = await tx.execute(
+            run = await self._run(tx, run_id, lock=True)
+            if run.status is not RunStatus.queued or run.node_id not in (None, node_id):
+                return StartResult(run=None)
+            if max_concurrent is not None:
+                # Lock the job row so concurrent starts of one job are counted one at a time.
+                await tx.fetchone(
+                    f"SELECT id FROM jobs WHERE id = %s{self._for_update}",  # noqa: S608 - constant suffix
+                    (run.job_id,),
+                )
+                running = await tx.fetchone(
+                    "SELECT COUNT(*) FROM runs WHERE job_id = %s AND status = 'running'",
+                    (run.job_id,),
+                )
+                count = int(running[0]) if running else 0
+                if count >= max_concurrent:
+                    reason = (
+                        f"{count} run(s) of this job already running"
+                        f" (max_concurrent={max_concurrent}); this occurrence was skipped"
+                    )
+                    await self._skip(tx, run, now, reason, node_id)
+                    return StartResult(run=None, skipped_reason=reason)
+            await tx.execute(
                 "UPDATE runs SET status = 'running', node_id = %s, started_at = %s,"
-                " lease_expires_at = %s WHERE id = %s AND status = 'queued'"
-                " AND (node_id IS NULL OR node_id = %s)",
-                (node_id, to_us(now), to_us(now + lease), run_id, node_id),
+                " lease_expires_at = %s WHERE id = %s",
+                (node_id, to_us(now), to_us(now + lease), run_id),
             )
-            if not changed:
-                return None
-            return await self._run(tx, run_id)
+            return StartResult(run=await self._run(tx, run_id))
+
+    async def _skip(self, tx: Tx, run: Run, now: datetime, reason: str, node_id: str) -> None:
+        await tx.execute(
+            "UPDATE runs SET status = 'skipped', error_message = %s, finished_at = %s,"
+            " node_id = NULL, lease_expires_at = NULL WHERE id = %s",
+            (reason, to_us(now), run.id),
+        )
+        record = AuditRecord(
+            type=SecurityEventType.CronJobSkipped,
+            actor=f"scheduler@{node_id}",
+            details={"reason": reason, "scheduled_for": run.scheduled_for.isoformat()},
+        )
+        await self._append(tx, [record], now, job_id=run.job_id, run_id=run.id)
+
+    async def release(self, node_id: str, run_ids: Sequence[str]) -> int:
+        if not run_ids:
+            return 0
+        marks = ", ".join(["%s"] * len(run_ids))
+        async with self._write() as tx:
+            return await tx.execute(
+                "UPDATE runs SET node_id = NULL, lease_expires_at = NULL"  # noqa: S608 - placeholders only
+                f" WHERE node_id = %s AND status = 'queued' AND id IN ({marks})",
+                (node_id, *run_ids),
+            )
 
     async def set_run_status(
         self,
@@ -680,7 +734,7 @@ def _run_where(query: RunFilter) -> tuple[str, list[Any]]:
 
 
 def _plan_claims(
-    jobs: Sequence[JobSchedule], now: datetime, node_id: str, planner: Planner
+    jobs: Sequence[JobSchedule], now: datetime, node_id: str, planner: Planner, until: datetime
 ) -> tuple[list[ClaimedRun], list[Run], list[tuple[int | None, str]]]:
     claimed: list[ClaimedRun] = []
     skipped: list[Run] = []
@@ -699,6 +753,7 @@ def _plan_claims(
                 input=job.input,
                 error_message=planned.error_message,
                 node_id=node_id if planned.status is RunStatus.queued else None,
+                lease_expires_at=until if planned.status is RunStatus.queued else None,
                 finished_at=None if planned.status is RunStatus.queued else now,
                 created_at=now,
             )

@@ -119,6 +119,16 @@ class RunOutcome:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class StartResult:
+    """The result of `start_run`."""
+
+    run: Run | None
+    """The running run, or None when it was not started."""
+    skipped_reason: str | None = None
+    """Set when the run was recorded ``skipped`` because the job was at max_concurrent."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FinishedRun:
     """The result of `finish_run`: the run and its job as they now are in the store."""
 
@@ -207,15 +217,21 @@ class ScheduleStore(Protocol):
         ...
 
     async def claim_due(
-        self, now: datetime, node_id: str, planner: Planner, limit: int = 100
+        self,
+        now: datetime,
+        node_id: str,
+        planner: Planner,
+        limit: int = 100,
+        lease: timedelta = timedelta(seconds=30),
     ) -> list[ClaimedRun]:
         """Atomically claim up to *limit* active jobs due at *now*.
 
         In one transaction: lock the due jobs (no two nodes get the same one), ask *planner*
         for each job's runs and next occurrence, advance ``next_run``, and insert the runs.
         The unique (job, scheduled_for, attempt) key makes a second claim of the same
-        occurrence impossible. Returns the created ``queued`` runs; ``skipped`` records
-        are written but not returned.
+        occurrence impossible. The created ``queued`` runs are held by *node_id* under a
+        *lease* (renew it with `extend_leases`; a lapsed one hands them back). Returns them;
+        ``skipped`` records are written but not returned.
         """
         ...
 
@@ -237,9 +253,24 @@ class RunStore(Protocol):
         ...
 
     async def start_run(
-        self, run_id: str, node_id: str, now: datetime, lease: timedelta
-    ) -> Run | None:
-        """Move a ``queued`` run to ``running`` under *node_id*'s lease; None if not queued."""
+        self,
+        run_id: str,
+        node_id: str,
+        now: datetime,
+        lease: timedelta,
+        *,
+        max_concurrent: int | None = None,
+    ) -> StartResult:
+        """Move a ``queued`` run to ``running`` under *node_id*'s lease.
+
+        With *max_concurrent*, the job's running runs are counted cluster-wide in the same
+        transaction; when the limit is reached the run is recorded ``skipped`` with the
+        reason instead. ``StartResult.run`` is None when the run was not started.
+        """
+        ...
+
+    async def release(self, node_id: str, run_ids: Sequence[str]) -> int:
+        """Give back queued runs this node holds but will not start (shutdown)."""
         ...
 
     async def set_run_status(

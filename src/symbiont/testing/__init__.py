@@ -3,5 +3,7 @@
 from __future__ import annotations
 
 from symbiont.testing.clock import FakeClock
+from symbiont.testing.dispatch import ScriptedDispatcher
+from symbiont.testing.wait import wait_until
 
-__all__ = ("FakeClock",)
+__all__ = ("FakeClock", "ScriptedDispatcher", "wait_until")

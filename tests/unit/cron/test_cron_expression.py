@@ -100,6 +100,20 @@ def test_naive_datetime_is_rejected() -> None:
         cron.next(datetime(2025, 1, 1))
     with pytest.raises(TypeError, match="aware datetime"):
         cron.next("2025-01-01T00:00:00Z")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="aware datetime"):
+        cron.next(None)  # type: ignore[arg-type]
+
+
+def test_next_of_the_previous_fire_time_in_any_form() -> None:
+    """next(previous) is the same for the returned object, a copy, or another zone's view."""
+    cron = CronExpression.parse("0 30 9 * * MON-FRI", timezone="America/New_York")
+    first = cron.next(at("2025-01-15T00:00:00Z"))
+    assert first is not None
+    expected = at("2025-01-16T14:30:00Z")
+    assert cron.next(first) == expected
+    assert cron.next(at(first.isoformat())) == expected
+    assert cron.next(first.astimezone(ZoneInfo("Asia/Tokyo"))) == expected
+    assert CronExpression.parse(cron.expression, "America/New_York").next(first) == expected
 
 
 def test_iter_yields_increasing_times_and_ends() -> None:

@@ -18,7 +18,7 @@ from symbiont.cron import CronExpression
 from tests.unit.cron.cron_reference import DAYS, MONTHS, Reference
 
 ZONES = ("UTC", "America/New_York", "Europe/London", "Australia/Lord_Howe")
-SETTINGS = settings(max_examples=150, deadline=None, derandomize=True)
+SETTINGS = settings(max_examples=300, deadline=None, derandomize=True)
 
 
 def numbers(low: int, high: int) -> st.SearchStrategy[str]:
@@ -39,7 +39,11 @@ def field(items: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return st.one_of(st.just("*"), st.lists(items, min_size=1, max_size=3).map(",".join))
 
 
-month_items = st.one_of(numbers(1, 12), st.sampled_from(MONTHS).map(str.lower))
+month_items = st.one_of(
+    numbers(1, 12),
+    st.sampled_from(MONTHS).map(str.lower),
+    st.tuples(st.sampled_from(MONTHS), st.sampled_from(MONTHS)).map("-".join),
+)
 dom_items = st.one_of(
     numbers(1, 28),
     st.sampled_from(["L", "LW", "L-1", "L-3", "1W", "15W", "30W", "31"]),
@@ -48,7 +52,8 @@ dow_items = st.one_of(
     numbers(0, 7),
     st.sampled_from(DAYS),
     st.tuples(st.integers(0, 7), st.integers(1, 5)).map(lambda pair: f"{pair[0]}#{pair[1]}"),
-    st.sampled_from(["1L", "5L", "FRIL", "SUNL", "MON-FRI", "FRI-MON"]),
+    st.sampled_from(["1L", "5L", "FRIL", "SUNL", "WEDL", "WED#2", "MON-FRI", "FRI-MON"]),
+    st.tuples(st.sampled_from(DAYS), st.sampled_from(DAYS)).map("-".join),
 )
 day_fields = st.tuples(
     st.one_of(st.just("?"), field(dom_items)),
@@ -145,7 +150,7 @@ minute_fields = st.one_of(
 )
 
 
-@settings(max_examples=60, deadline=None, derandomize=True)
+@settings(max_examples=100, deadline=None, derandomize=True)
 @given(minute_fields, hour_fields, transitions, st.integers(-180, 0))
 def test_dst_transitions_match_a_minute_by_minute_model(
     minute: str, hour: str, transition: tuple[str, datetime], lead: int

@@ -307,3 +307,19 @@ def test_hash_without_seed_uses_the_expression_text() -> None:
     spaced = CronExpression.parse(" H  3 * * * ").next(at("2025-01-01T00:00:00Z"))
     seeded = CronExpression.parse("H 3 * * *", seed="H 3 * * *").next(at("2025-01-01T00:00:00Z"))
     assert plain == spaced == seeded
+
+
+def test_day_names_with_w_and_l_are_names() -> None:
+    """WED in ranges, lists, # and L is a day name, not the W or L special characters."""
+    assert days("0 0 0 * * MON-WED", "2025-01-01T00:00:00Z", 3) == [
+        "2025-01-06",
+        "2025-01-07",
+        "2025-01-08",
+    ]
+    assert days("0 0 0 * * SAT-WED/2", "2025-01-01T00:00:00Z", 3) == [
+        "2025-01-04",  # Saturday, then Monday and Wednesday
+        "2025-01-06",
+        "2025-01-08",
+    ]
+    assert days("0 0 0 ? * WED#2,WEDL", "2025-01-01T00:00:00Z", 2) == ["2025-01-08", "2025-01-29"]
+    assert days("0 0 0 * JUL-AUG,DEC *", "2025-01-01T00:00:00Z", 1) == ["2025-07-01"]

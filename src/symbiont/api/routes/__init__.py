@@ -1,0 +1,3 @@
+"""One router per noun."""
+
+from __future__ import annotations

@@ -1,0 +1,149 @@
+"""The composition root: builds the store, service, scheduler and API from `Settings`."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import signal
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import anyio
+import structlog
+from anyio.abc import TaskStatus
+
+from symbiont.api import AppState, create_app
+from symbiont.api.server import ApiServer
+from symbiont.config.settings import Settings
+from symbiont.core.clock import Clock, SystemClock
+from symbiont.core.errors import ConfigError
+from symbiont.runtime.base import RuntimeSettings
+from symbiont.scheduler.daemon import CronScheduler, SchedulerSettings
+from symbiont.scheduler.dispatch import AgentDispatcher, AgentRegistry
+from symbiont.scheduler.planner import OccurrencePlanner
+from symbiont.service import JobService, ServiceSettings
+from symbiont.service.loader import LoadReport, load_folder
+from symbiont.store import open_store
+from symbiont.store.base import JobStore
+
+_log = structlog.get_logger("symbiont.daemon")
+
+
+def build_store(settings: Settings, environ: Mapping[str, str]) -> JobStore:
+    """Pick the store adapter: PostgreSQL for ``[store] url``, else the SQLite file."""
+    if settings.store.url:
+        return open_store(settings.store.url)
+    return open_store(settings.sqlite_path(environ))
+
+
+def scheduler_settings(settings: Settings) -> SchedulerSettings:
+    """Translate ``[scheduler]`` into the scheduler's typed settings."""
+    conf = settings.scheduler
+    return SchedulerSettings(
+        node_id=conf.node_id or f"{socket.gethostname()}-{os.getpid()}",
+        tick_interval=timedelta(seconds=conf.tick_interval_seconds),
+        max_jitter=timedelta(seconds=conf.max_jitter_seconds),
+        max_concurrent_jobs=settings.max_concurrent,
+        default_max_retries=conf.default_max_retries,
+        shutdown_timeout=timedelta(seconds=conf.shutdown_timeout_seconds),
+        lease=timedelta(seconds=conf.lease_seconds),
+        planner=OccurrencePlanner(catchup=conf.enable_missed_run_catchup),
+    )
+
+
+def check_exposure(settings: Settings) -> None:
+    """Refuse to serve the API beyond loopback without an API key."""
+    host = settings.api.host
+    if settings.api.key:
+        return
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ConfigError(
+            "api",
+            "api.host",
+            f"refusing to listen on {host} without an API key; set SYMBI_API_KEY or [api] key,"
+            " or listen on 127.0.0.1",
+        )
+
+
+@dataclass(slots=True)
+class Daemon:
+    """A running daemon's parts, for tests and the CLI."""
+
+    store: JobStore
+    service: JobService
+    scheduler: CronScheduler
+    api: ApiServer
+    report: LoadReport
+
+
+async def serve(
+    settings: Settings,
+    environ: Mapping[str, str],
+    *,
+    clock: Clock | None = None,
+    handle_signals: bool = True,
+    task_status: TaskStatus[Daemon] = anyio.TASK_STATUS_IGNORED,
+) -> None:
+    """Run the daemon: load the agents folder, schedule, serve the API; stop on SIGINT/SIGTERM."""
+    check_exposure(settings)
+    clock = clock or SystemClock()
+    async with build_store(settings, environ) as store:
+        service = JobService(
+            store,
+            clock,
+            ServiceSettings(default_max_retries=settings.scheduler.default_max_retries),
+        )
+        report = await load_folder(Path(settings.agents_dir), service)
+        registry = AgentRegistry(report.agents)
+        runtime = RuntimeSettings(environ=dict(environ), work_dir=None)
+        dispatcher = AgentDispatcher(store, registry, runtime, clock)
+        scheduler = CronScheduler(store, dispatcher, clock, scheduler_settings(settings))
+        service.on_change = scheduler.wake
+        api = ApiServer(
+            create_app(AppState(service=service, scheduler=scheduler)),
+            settings.api.host,
+            settings.api.port,
+        )
+        watcher = anyio.CancelScope()
+
+        async def run_scheduler(*, task_status: TaskStatus[None]) -> None:
+            try:
+                await scheduler.run(task_status=task_status)
+            finally:
+                api.stop()
+                watcher.cancel()
+
+        async def watch_signals(*, task_status: TaskStatus[None]) -> None:
+            with watcher:
+                await _stop_on_signal(scheduler, task_status)
+
+        async with anyio.create_task_group() as tg:
+            await tg.start(api.serve)
+            await tg.start(run_scheduler)
+            if handle_signals:  # before "started": a signal from then on stops us cleanly
+                await tg.start(watch_signals)
+            _log.info(
+                "daemon.started",
+                node=scheduler.settings.node_id,
+                store=store.location,
+                api=f"http://{settings.api.host}:{api.port}",
+                auth="api key" if settings.api.key else "none (loopback only)",
+                agents=sorted(report.agents),
+            )
+            task_status.started(Daemon(store, service, scheduler, api, report))
+
+
+async def _stop_on_signal(scheduler: CronScheduler, task_status: TaskStatus[None]) -> None:
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        task_status.started()
+        async for signum in signals:
+            _log.info("daemon.stopping", signal=signal.Signals(signum).name)
+            scheduler.stop()
+            return

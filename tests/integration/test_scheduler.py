@@ -1,0 +1,303 @@
+"""CronScheduler on a real SQLite store with a fake clock and a scripted dispatcher."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from symbiont.core.enums import JobStatus, RunStatus, RunTrigger, SecurityEventType
+from symbiont.core.ids import new_id
+from symbiont.core.models import Run
+from symbiont.scheduler.daemon import CronScheduler, SchedulerSettings
+from symbiont.scheduler.planner import OccurrencePlanner
+from symbiont.service import JobService
+from symbiont.store import SQLiteJobStore
+from symbiont.store.base import AuditFilter, JobStore, RunFilter, RunOutcome
+from symbiont.testing import FakeClock, ScriptedDispatcher, wait_until
+
+pytestmark = pytest.mark.anyio
+T0 = datetime(2026, 3, 2, 8, 0, 0, 500_000, tzinfo=UTC)
+
+
+@dataclass
+class Harness:
+    """A running scheduler with its store, service, clock and dispatcher."""
+
+    store: JobStore
+    service: JobService
+    clock: FakeClock
+    dispatcher: ScriptedDispatcher
+    scheduler: CronScheduler
+
+    async def job(self, **fields: Any) -> str:
+        """Create a job and tell the scheduler."""
+        job = await self.service.create_job({"agent_id": "a", **fields}, actor="t")
+        self.scheduler.wake()
+        return job.id
+
+    async def runs(self, job_id: str, **kw: Any) -> list[Any]:
+        """Return a job's runs, newest first."""
+        return await self.store.list_runs(RunFilter(job_id=job_id, limit=1000, **kw))
+
+    async def until(self, check: Callable[[], Awaitable[bool]]) -> None:
+        """Wait (real time, bounded) until *check* holds."""
+        await wait_until(check)
+
+    async def advance(self, seconds: float) -> None:
+        """Move the fake clock and let the scheduler react."""
+        self.clock.advance(seconds=seconds)
+        await anyio.sleep(0.01)
+
+
+@asynccontextmanager
+async def harness(tmp_path: Path, **settings: Any) -> AsyncIterator[Harness]:
+    """Run a scheduler on a fresh SQLite store for the duration of the block."""
+    async with SQLiteJobStore(tmp_path / "s.db") as store:
+        clock = FakeClock(T0)
+        dispatcher = ScriptedDispatcher()
+        config = SchedulerSettings(node_id="n1", **settings)
+        scheduler = CronScheduler(store, dispatcher, clock, config, rng=random.Random(7))  # noqa: S311 - jitter
+        h = Harness(store, JobService(store, clock), clock, dispatcher, scheduler)
+        async with anyio.create_task_group() as tg:
+            await tg.start(scheduler.run)
+            try:
+                yield h
+            finally:
+                scheduler.stop()
+
+
+def _succeeded(h: Harness, job_id: str, count: int) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return len(await h.runs(job_id, status=RunStatus.succeeded)) >= count
+
+    return check
+
+
+async def test_cron_job_runs_on_time(tmp_path: Path) -> None:
+    """A job due every minute runs once per minute, at its occurrence, with its result stored."""
+    async with harness(tmp_path) as h:
+        job_id = await h.job(name="minutely", cron_expr="0 * * * * *")
+        await h.advance(60)
+        await h.until(_succeeded(h, job_id, 1))
+        await h.advance(60)
+        await h.until(_succeeded(h, job_id, 2))
+        runs = await h.runs(job_id)
+        assert [r.scheduled_for for r in runs] == [
+            datetime(2026, 3, 2, 8, 2, tzinfo=UTC),
+            datetime(2026, 3, 2, 8, 1, tzinfo=UTC),
+        ]
+        assert {(r.trigger, r.node_id, r.output) for r in runs} == {
+            (RunTrigger.schedule, "n1", "ok minutely")
+        }
+        job = await h.service.get_job(job_id)
+        assert (job.run_count, job.next_run) == (2, datetime(2026, 3, 2, 8, 3, tzinfo=UTC))
+
+
+async def test_run_now_is_picked_up(tmp_path: Path) -> None:
+    """A manual run queued through the service starts without waiting for the schedule."""
+    async with harness(tmp_path) as h:
+        job_id = await h.job(name="manual", cron_expr="@yearly")
+        run = await h.service.trigger_run(job_id, actor="t", input="now please")
+        h.scheduler.wake()
+        await h.until(_succeeded(h, job_id, 1))
+        assert h.dispatcher.calls[0][1].id == run.id
+        assert h.dispatcher.calls[0][1].input == "now please"
+
+
+async def test_failures_dead_letter_the_job(tmp_path: Path) -> None:
+    """Consecutive failures reach max_retries; the job stops and is dead-lettered."""
+    async with harness(tmp_path) as h:
+        job_id = await h.job(name="flaky", cron_expr="* * * * * *", max_retries=2)
+        h.dispatcher.script(
+            "flaky", lambda _j, _r: RunOutcome(status=RunStatus.failed, error_message="boom")
+        )
+        for _ in range(2):
+            await h.advance(1)
+        await h.until(lambda: _status(h, job_id, JobStatus.dead_letter))
+        await h.advance(5)
+        failed = await h.runs(job_id, status=RunStatus.failed)
+        assert len(failed) == 2
+        events = await h.store.list_audit(AuditFilter(type=SecurityEventType.CronJobDeadLettered))
+        assert [e.job_id for e in events] == [job_id]
+
+
+async def _status(h: Harness, job_id: str, status: JobStatus) -> bool:
+    return (await h.store.get_job(job_id)).status is status
+
+
+async def test_max_concurrent_skips_overlapping_occurrences(tmp_path: Path) -> None:
+    """While a run is still going, the next occurrence is recorded skipped with the reason."""
+    async with harness(tmp_path) as h:
+        job_id = await h.job(name="slow", cron_expr="* * * * * *", max_concurrent=1)
+        h.dispatcher.hold("slow")
+        await h.advance(1)
+        await h.until(lambda: _running(h, "slow", 1))
+        await h.advance(1)
+
+        async def skipped() -> bool:
+            return bool(await h.runs(job_id, status=RunStatus.skipped))
+
+        await h.until(skipped)
+        h.dispatcher.release("slow")
+        await h.until(_succeeded(h, job_id, 1))
+        skip = (await h.runs(job_id, status=RunStatus.skipped))[0]
+        assert "max_concurrent=1" in (skip.error_message or "")
+
+
+async def _running(h: Harness, name: str, count: int) -> bool:
+    return h.dispatcher.running[name] >= count
+
+
+async def test_global_limit_queues_instead_of_dropping(tmp_path: Path) -> None:
+    """Beyond max_concurrent_jobs runs wait queued, then all of them run."""
+    async with harness(tmp_path, max_concurrent_jobs=1) as h:
+        a = await h.job(name="a", cron_expr="0 * * * * *")
+        b = await h.job(name="b", cron_expr="0 * * * * *")
+        h.dispatcher.hold("a")
+        h.dispatcher.hold("b")
+        await h.advance(60)
+        await h.until(lambda: _any_running(h))
+        queued = await h.store.list_runs(RunFilter(status=RunStatus.queued))
+        assert len(queued) == 1
+        first = "a" if h.dispatcher.running["a"] else "b"
+        second = "b" if first == "a" else "a"
+        assert h.dispatcher.running[second] == 0
+        h.dispatcher.release(first)
+        await h.until(lambda: _running(h, second, 1))
+        h.dispatcher.release(second)
+        await h.until(_succeeded(h, a, 1))
+        await h.until(_succeeded(h, b, 1))
+
+
+async def _any_running(h: Harness) -> bool:
+    return any(h.dispatcher.running.values())
+
+
+async def test_one_shot_job_completes(tmp_path: Path) -> None:
+    """An `at` job runs once at its time and becomes completed."""
+    async with harness(tmp_path) as h:
+        job_id = await h.job(name="once", at="2026-03-02T08:00:30Z")
+        await h.advance(30)
+        await h.until(lambda: _status(h, job_id, JobStatus.completed))
+        assert len(await h.runs(job_id)) == 1
+
+
+async def test_retry_delay_retries_before_next_occurrence(tmp_path: Path) -> None:
+    """A failed occurrence is retried after retry_delay as attempt 2."""
+    async with harness(tmp_path) as h:
+        job_id = await h.job(name="r", cron_expr="0 0 * * * *", retry_delay="30s", max_retries=5)
+        outcomes = iter([RunStatus.failed, RunStatus.succeeded])
+        h.dispatcher.script("r", lambda _j, _r: RunOutcome(status=next(outcomes)))
+        await h.advance(3600)
+
+        async def retry_queued() -> bool:
+            return len(await h.runs(job_id)) == 2
+
+        await h.until(retry_queued)
+        await h.advance(30)
+        await h.until(_succeeded(h, job_id, 1))
+        runs = await h.runs(job_id)
+        retry = next(r for r in runs if r.trigger is RunTrigger.retry)
+        assert (retry.attempt, retry.status) == (2, RunStatus.succeeded)
+
+
+async def test_jitter_delays_start_without_holding_a_slot(tmp_path: Path) -> None:
+    """A jittered run waits its delay while another job uses the only slot."""
+    async with harness(tmp_path, max_concurrent_jobs=1) as h:
+        jittery = await h.job(name="jittery", cron_expr="0 * * * * *", jitter_seconds=30)
+        plain = await h.job(name="plain", cron_expr="0 * * * * *")
+        await h.advance(60)
+        await h.until(_succeeded(h, plain, 1))
+        assert await h.runs(jittery, status=RunStatus.succeeded) == []
+        await h.advance(30)
+        await h.until(_succeeded(h, jittery, 1))
+        run = (await h.runs(jittery))[0]
+        assert run.started_at is not None
+        assert run.started_at > run.scheduled_for
+
+
+async def test_missed_runs_on_startup_follow_misfire_policy(tmp_path: Path) -> None:
+    """After downtime, run_once runs the latest missed occurrence once as a catch-up."""
+    async with SQLiteJobStore(tmp_path / "s.db") as store:
+        service = JobService(store, FakeClock(T0))
+        job = await service.create_job(
+            {"name": "m", "agent_id": "a", "cron_expr": "0 * * * * *"}, actor="t"
+        )
+    async with harness(tmp_path) as h:
+        await h.advance(570)  # the daemon "was down": 08:01 to 08:09 were missed
+        await h.until(_succeeded(h, job.id, 1))
+        runs = await h.runs(job.id)
+        assert [(r.scheduled_for.minute, r.status, r.trigger) for r in runs] == [
+            (9, RunStatus.succeeded, RunTrigger.catchup),
+            (8, RunStatus.skipped, RunTrigger.catchup),
+        ]
+        assert "8 occurrences missed" in (runs[1].error_message or "")
+
+
+async def test_catchup_disabled_skips_missed_runs(tmp_path: Path) -> None:
+    """With enable_missed_run_catchup off, missed occurrences are recorded, not run."""
+    async with SQLiteJobStore(tmp_path / "s.db") as store:
+        service = JobService(store, FakeClock(T0))
+        job = await service.create_job(
+            {"name": "m", "agent_id": "a", "cron_expr": "0 0 * * * *"}, actor="t"
+        )
+    async with harness(tmp_path, planner=OccurrencePlanner(catchup=False)) as h:
+        await h.advance(3 * 3600 - 600)  # 09:00 and 10:00 were missed; 11:00 is not due yet
+
+        async def recorded() -> bool:
+            return bool(await h.runs(job.id, status=RunStatus.skipped))
+
+        await h.until(recorded)
+        assert h.dispatcher.calls == []
+
+
+async def test_shutdown_interrupts_and_queues_recovery(tmp_path: Path) -> None:
+    """A run still going at shutdown is recorded interrupted and queued again as attempt 2."""
+    async with harness(tmp_path, shutdown_timeout=timedelta(seconds=0.2)) as h:
+        job_id = await h.job(name="long", cron_expr="0 * * * * *")
+        h.dispatcher.hold("long")
+        await h.advance(60)
+        await h.until(lambda: _running(h, "long", 1))
+    async with SQLiteJobStore(tmp_path / "s.db") as store:
+        runs = await store.list_runs(RunFilter(job_id=job_id))
+    assert [(r.attempt, r.status, r.trigger) for r in runs] == [
+        (2, RunStatus.queued, RunTrigger.recovery),
+        (1, RunStatus.interrupted, RunTrigger.schedule),
+    ]
+
+
+async def test_dead_node_runs_are_recovered(tmp_path: Path) -> None:
+    """A run held by a node that stopped renewing its lease is interrupted and run again."""
+    async with harness(tmp_path, lease=timedelta(seconds=30)) as h:
+        job_id = await h.job(name="orphan", cron_expr="@yearly")
+        # another node started a run of it, then died without renewing its lease
+        await h.store.create_run(
+            Run(
+                id=new_id(),
+                job_id=job_id,
+                job_name="orphan",
+                trigger=RunTrigger.manual,
+                scheduled_for=T0,
+                status=RunStatus.running,
+                node_id="dead",
+                started_at=T0,
+                lease_expires_at=T0 + timedelta(seconds=30),
+                created_at=T0,
+            )
+        )
+        await h.advance(20)
+        await h.advance(20)
+        await h.until(_succeeded(h, job_id, 1))
+        runs = await h.runs(job_id)
+        assert [(r.attempt, r.status, r.trigger) for r in runs] == [
+            (2, RunStatus.succeeded, RunTrigger.recovery),
+            (1, RunStatus.interrupted, RunTrigger.manual),
+        ]
