@@ -156,6 +156,8 @@ class JobSchedule(NamedTuple):
     input: str | None
     updated_at: datetime
     """Changes whenever the definition changes: a cache key for the full `Job`."""
+    max_concurrent: int = 1
+    jitter_seconds: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

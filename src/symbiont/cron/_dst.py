@@ -59,17 +59,22 @@ class ZoneRules:
         return offset
 
     def _compute_day_offset(self, year: int, month: int, day: int) -> timedelta | None:
-        zone = self.zone
-        start = datetime(year, month, day, tzinfo=zone)
-        offset = start.utcoffset()
-        if start.replace(fold=1).utcoffset() != offset:
-            return None
+        # Both readings (fold 0 and 1) of both midnights, and noon, must agree: a repeated
+        # interval or a gap may straddle midnight (America/Goose_Bay moved its clocks at
+        # 00:01 until 2011), and comparing only one reading would miss it.
         try:
             following = date(year, month, day) + _ONE_DAY
         except OverflowError:
             return None
+        zone = self.zone
+        start = datetime(year, month, day, tzinfo=zone)
+        noon = datetime(year, month, day, 12, tzinfo=zone)
         end = datetime(following.year, following.month, following.day, tzinfo=zone)
-        return offset if end.utcoffset() == offset else None
+        offset = start.utcoffset()
+        for moment in (start, end):
+            if moment.utcoffset() != offset or moment.replace(fold=1).utcoffset() != offset:
+                return None
+        return offset if noon.utcoffset() == offset else None
 
     def offsets(self, wall: int) -> tuple[int, int]:
         """Return the offsets (in seconds) of *wall* read with ``fold=0`` and ``fold=1``.

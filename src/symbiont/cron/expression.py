@@ -236,9 +236,9 @@ class CronExpression:
         year, month, day = local.year, local.month, local.day
         if rules is not None:
             offset = rules.day_offsets.get((year * 16 + month) * 32 + day, _MISSING)
-            if offset is None or (
-                offset is _MISSING and rules.day_offset(year, month, day) is None
-            ):
+            if offset is _MISSING:
+                offset = rules.day_offset(year, month, day)
+            if offset is None or local.fold:
                 # The day holds a DST transition: take the careful path.
                 return next_in_zone(self._find, rules, after, repeat_all=self._repeat_all)
         found = self._find(year, month, day, (local.hour, local.minute, local.second + 1))

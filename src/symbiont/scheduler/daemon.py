@@ -13,22 +13,32 @@ import structlog
 from anyio.abc import TaskGroup, TaskStatus
 
 from symbiont.core.clock import Clock
-from symbiont.core.enums import JobStatus, RunStatus, RunTrigger
+from symbiont.core.enums import JobStatus, RunStatus, RunTrigger, SessionMode
+from symbiont.core.errors import InvalidTransition
 from symbiont.core.events import EventBus, RunClaimed, RunFinished, RunStarted
 from symbiont.core.ids import new_id
 from symbiont.core.models import Job, JobSchedule, Run
 from symbiont.scheduler.planner import OccurrencePlanner
-from symbiont.store.base import ClaimedRun, FinishedRun, JobStore, RunOutcome
+from symbiont.store.base import ClaimedRun, FinishedRun, JobStore, RunOutcome, SessionState
 
 _log = structlog.get_logger("symbiont.scheduler")
 _FAILED = frozenset({RunStatus.failed, RunStatus.timed_out})
+_FINISH_BATCH = 500
+_LOOKAHEAD = timedelta(seconds=2)
+_MAX_BATCHES_PER_TICK = 200
+_LOOKAHEAD_JOBS = 20_000
+_LOOKAHEAD_MIN_IDLE_S = 0.05
 
 
 class Dispatcher(Protocol):
     """Runs one started run of a job to its outcome (policy, session, agent, delivery)."""
 
-    async def __call__(self, job: Job, run: Run) -> RunOutcome:
-        """Run *run* and report how it ended; never raise for an agent's failure."""
+    async def __call__(self, job: Job, run: Run, session: SessionState | None = None) -> RunOutcome:
+        """Run *run* and report how it ended; never raise for an agent's failure.
+
+        *session* is the job's carried session when the caller already read it (in bulk);
+        None lets the dispatcher read it. The outcome's ``session`` is what to carry on.
+        """
         ...
 
 
@@ -105,7 +115,12 @@ class CronScheduler:
         self._held: set[str] = set()
         self._slots = anyio.CapacityLimiter(settings.max_concurrent_jobs)
         self._jobs: dict[str, Job] = {}
+        self._sessions: dict[str, SessionState] = {}
+        self._reserved = 0
         self._idle = anyio.Event()
+        self._finisher = _Finisher(
+            store, clock, settings.default_max_retries, f"scheduler@{settings.node_id}"
+        )
         self._actor = f"scheduler@{settings.node_id}"
 
     # -- control ----------------------------------------------------------------------
@@ -127,14 +142,17 @@ class CronScheduler:
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Run until `stop`: tick, renew leases, reap dead nodes' runs; then drain and return."""
         self.stats.started_at = self.clock.now()
-        async with anyio.create_task_group() as runs:
-            async with anyio.create_task_group() as loops:
-                loops.start_soon(self._every, self.settings.lease / 3, self._renew_leases)
-                loops.start_soon(self._every, self.settings.lease / 2, self._reap)
-                task_status.started()
-                await self._tick_loop(runs)
-                loops.cancel_scope.cancel()
-            await self._drain(runs)
+        async with anyio.create_task_group() as outer:
+            outer.start_soon(self._finisher.run)
+            async with anyio.create_task_group() as runs:
+                async with anyio.create_task_group() as loops:
+                    loops.start_soon(self._every, self.settings.lease / 3, self._renew_leases)
+                    loops.start_soon(self._every, self.settings.lease / 2, self._reap)
+                    task_status.started()
+                    await self._tick_loop(runs)
+                    loops.cancel_scope.cancel()
+                await self._drain(runs)
+            outer.cancel_scope.cancel()
         _log.info("scheduler.stopped", node=self.settings.node_id)
 
     # -- loops ------------------------------------------------------------------------
@@ -154,24 +172,82 @@ class CronScheduler:
         self._wake = anyio.Event()
         now = self.clock.now()
         self.stats.last_tick = now
-        node, batch = self.settings.node_id, self.settings.claim_batch
-        claimed = await self.store.claim_due(
-            now, node, self.settings.planner, batch, self.settings.lease
-        )
-        claimed += await self.store.acquire_queued(node, now, self.settings.lease, batch)
+        claimed = await self._claim(now)
+        if claimed:
+            await self._prefetch(claimed)
         for item in claimed:
             self._held.add(item.run.id)
             self.stats.claimed_total += 1
+            if item.run.status is RunStatus.running:
+                self._reserved += 1
             self.events.publish(RunClaimed(run=item.run, lateness=now - item.run.scheduled_for))
             runs.start_soon(self._run_one, item)
         self.stats.held = len(self._held)
-        if len(claimed) >= batch:
-            return 0.0
         cap = self.settings.tick_interval.total_seconds()
         due = await self.store.next_due_time()
         if due is None:
             return cap
-        return min(cap, max(0.0, (due - self.clock.now()).total_seconds()))
+        delay = min(cap, max(0.0, (due - self.clock.now()).total_seconds()))
+        if delay > _LOOKAHEAD_MIN_IDLE_S:
+            await self._warm_definitions(due)
+        return delay
+
+    async def _warm_definitions(self, due: datetime) -> None:
+        """Load the definitions of jobs due soon while idle, so a burst only claims and runs."""
+        upcoming = await self.store.due_jobs(due + _LOOKAHEAD, limit=_LOOKAHEAD_JOBS)
+        stale = [
+            job.id
+            for job in upcoming
+            if (cached := self._jobs.get(job.id)) is None or cached.updated_at != job.updated_at
+        ]
+        if stale:
+            self._jobs.update(await self.store.get_jobs(stale))
+
+    async def _claim(self, now: datetime) -> list[ClaimedRun]:
+        """Claim every due occurrence and queued run, batch after batch, before running any.
+
+        Runs are spawned only after the last batch: otherwise the runs of the first batch
+        would execute between the claims and delay every later occurrence of a burst.
+        """
+        node, batch, lease = self.settings.node_id, self.settings.claim_batch, self.settings.lease
+        claimed: list[ClaimedRun] = []
+        for _ in range(_MAX_BATCHES_PER_TICK):
+            start = 0 if self.settings.max_jitter else self._free_slots() - len(claimed)
+            got = await self.store.claim_due(
+                now, node, self.settings.planner, batch, lease, start=max(0, start)
+            )
+            claimed += got
+            if len(got) < batch:
+                break
+        for _ in range(_MAX_BATCHES_PER_TICK):
+            got = await self.store.acquire_queued(node, now, lease, batch)
+            claimed += got
+            if len(got) < batch:
+                break
+        return claimed
+
+    def _free_slots(self) -> int:
+        return max(0, int(self._slots.available_tokens) - self._reserved)
+
+    async def _prefetch(self, claimed: list[ClaimedRun]) -> None:
+        """Load, in bulk, the definitions and sessions the claimed runs will need."""
+        stale = [
+            c.job.id
+            for c in claimed
+            if (cached := self._jobs.get(c.job.id)) is None or cached.updated_at != c.job.updated_at
+        ]
+        if stale:
+            self._jobs.update(await self.store.get_jobs(stale))
+        wanted = [
+            c.job.id
+            for c in claimed
+            if (job := self._jobs.get(c.job.id)) is not None
+            and job.session_mode is not SessionMode.fully_ephemeral
+        ]
+        if wanted:
+            found = await self.store.get_sessions(wanted)
+            for job_id in wanted:
+                self._sessions[job_id] = found.get(job_id, SessionState())
 
     async def _sleep_or_wake(self, seconds: float) -> None:
         wake = self._wake
@@ -216,40 +292,55 @@ class CronScheduler:
 
     async def _run_one(self, claimed: ClaimedRun) -> None:
         run = claimed.run
-        started: Run | None = None
+        holder = _Holder(started=run if run.status is RunStatus.running else None)
+        holder.reserved = holder.started is not None
         try:
-            job = await self._job(claimed.job)
-            await self._jitter(job)
-            async with self._slots:
-                if self._stopping:
-                    return
-                result = await self.store.start_run(
-                    run.id,
-                    self.settings.node_id,
-                    self.clock.now(),
-                    self.settings.lease,
-                    max_concurrent=job.max_concurrent,
-                )
-                started = result.run
-                if started is None:
-                    self._count(RunStatus.skipped if result.skipped_reason else None)
-                    return
-                await self._execute(job, started)
+            await self._start_and_execute(claimed, holder)
         except anyio.get_cancelled_exc_class():
             with anyio.CancelScope(shield=True):
-                await self._interrupt(run, started)
+                await self._interrupt(run, holder.started)
             raise
         except Exception as exc:  # noqa: BLE001 - record it on the run; never kill the loop
             _log.exception("scheduler.run_crashed", run_id=run.id)
             with anyio.CancelScope(shield=True):
-                await self._fail_internal(run, started, exc)
+                await self._fail_internal(run, holder.started, exc)
         finally:
+            if holder.reserved:
+                self._reserved -= 1
             self._held.discard(run.id)
             if self._stopping and not self._held:
                 self._wake.set()
-            if self._stopping and started is None:
+            if self._stopping and holder.started is None:
                 with anyio.CancelScope(shield=True):
                     await self._release(run)
+
+    async def _start_and_execute(self, claimed: ClaimedRun, holder: _Holder) -> None:
+        job = await self._job(claimed.job)
+        if holder.started is None:
+            await self._jitter(job)
+        async with self._slots:
+            if holder.reserved:
+                self._reserved -= 1
+                holder.reserved = False
+            if holder.started is None:
+                if self._stopping:
+                    return
+                holder.started = await self._start(claimed.run, job)
+                if holder.started is None:
+                    return
+            await self._execute(job, holder.started)
+
+    async def _start(self, run: Run, job: Job) -> Run | None:
+        result = await self.store.start_run(
+            run.id,
+            self.settings.node_id,
+            self.clock.now(),
+            self.settings.lease,
+            max_concurrent=job.max_concurrent,
+        )
+        if result.run is None and result.skipped_reason:
+            self._count(RunStatus.skipped)
+        return result.run
 
     async def _execute(self, job: Job, run: Run) -> None:
         assert run.started_at is not None  # noqa: S101 - start_run sets it
@@ -257,19 +348,15 @@ class CronScheduler:
         self.stats.in_flight += 1
         try:
             with structlog.contextvars.bound_contextvars(job_id=job.id, run_id=run.id):
-                outcome = await self.dispatcher(job, run)
+                outcome = await self.dispatcher(job, run, self._sessions.pop(job.id, None))
         finally:
             self.stats.in_flight -= 1
             if not self.stats.in_flight:
                 self._idle.set()
         with anyio.CancelScope(shield=True):
-            finished = await self.store.finish_run(
-                run.id,
-                outcome,
-                self.clock.now(),
-                default_max_retries=self.settings.default_max_retries,
-                actor=self._actor,
-            )
+            finished = await self._finisher.finish(run.id, outcome)
+        if finished is None:  # finished elsewhere meanwhile (reaped after a lost lease)
+            return
         self._count(finished.run.status)
         self.stats.execution_ms_total += finished.run.execution_time_ms or 0
         self.events.publish(
@@ -326,6 +413,8 @@ class CronScheduler:
                 actor=self._actor,
             )
             await self.store.create_run(_recovery(started, self.clock.now()))
+        except InvalidTransition:
+            return  # its outcome was written just before the cancellation
         except Exception as exc:  # noqa: BLE001 - the lease expiry will recover it instead
             self._store_error(exc)
 
@@ -383,3 +472,74 @@ def _recovery(run: Run, now: datetime) -> Run:
         details={"recovers": run.id},
         created_at=now,
     )
+
+
+@dataclass(slots=True)
+class _Holder:
+    """A run task's view of its run: started yet, and whether it holds a reserved slot."""
+
+    started: Run | None
+    reserved: bool = False
+
+
+@dataclass(slots=True)
+class _Pending:
+    run_id: str
+    outcome: RunOutcome
+    done: anyio.Event = field(default_factory=anyio.Event)
+    result: FinishedRun | None = None
+    error: Exception | None = None
+
+
+class _Finisher:
+    """Group commit of run results.
+
+    Finishes that arrive while one batch is written go into the next, so a burst of short
+    runs costs a few transactions, not one each.
+    """
+
+    def __init__(self, store: JobStore, clock: Clock, default_max_retries: int, actor: str) -> None:
+        self._store = store
+        self._clock = clock
+        self._retries = default_max_retries
+        self._actor = actor
+        self._queue: list[_Pending] = []
+        self._ready = anyio.Event()
+
+    async def finish(self, run_id: str, outcome: RunOutcome) -> FinishedRun | None:
+        """Record *outcome*; return the finished run, or None if it was no longer open."""
+        pending = _Pending(run_id, outcome)
+        self._queue.append(pending)
+        self._ready.set()
+        await pending.done.wait()
+        if pending.error is not None:
+            raise pending.error
+        return pending.result
+
+    async def run(self) -> None:
+        """Write queued results in batches until cancelled."""
+        while True:
+            await self._ready.wait()
+            self._ready = anyio.Event()
+            batch, self._queue = self._queue[:_FINISH_BATCH], self._queue[_FINISH_BATCH:]
+            if self._queue:
+                self._ready.set()
+            with anyio.CancelScope(shield=True):
+                await self._write(batch)
+
+    async def _write(self, batch: list[_Pending]) -> None:
+        try:
+            results = await self._store.finish_runs(
+                [(p.run_id, p.outcome) for p in batch],
+                self._clock.now(),
+                default_max_retries=self._retries,
+                actor=self._actor,
+            )
+        except Exception as exc:  # noqa: BLE001 - handed to each waiting run
+            for pending in batch:
+                pending.error = exc
+                pending.done.set()
+            return
+        for pending, result in zip(batch, results, strict=True):
+            pending.result = result
+            pending.done.set()

@@ -61,7 +61,7 @@ class AgentDispatcher:
         self._factory = runtime_factory
         self._runtimes: dict[str, tuple[AgentSpec, AgentRuntime]] = {}
 
-    async def __call__(self, job: Job, run: Run) -> RunOutcome:
+    async def __call__(self, job: Job, run: Run, session: SessionState | None = None) -> RunOutcome:
         """Run *run* of *job* and return its outcome; an unknown agent fails the run."""
         agent = self.registry.get(job.agent_id)
         if agent is None:
@@ -73,15 +73,12 @@ class AgentDispatcher:
                     f" in a .symbi file of the agents folder (known agents: {known})"
                 ),
             )
-        carried = (
-            SessionState()
-            if job.session_mode is SessionMode.fully_ephemeral
-            else await self.store.get_session(job.id)
-        )
+        carried = SessionState()
+        if job.session_mode is not SessionMode.fully_ephemeral:
+            carried = session if session is not None else await self.store.get_session(job.id)
         result = await execute_run(
             self._runtime(agent), agent, job, run, carried, self.settings, clock=self.clock
         )
-        await self._persist(job, result)
         details = {
             **result.details,
             "session": {
@@ -98,6 +95,7 @@ class AgentDispatcher:
             iterations=result.iterations,
             execution_time_ms=result.execution_time_ms,
             details=details,
+            session=_carry(job, result),
         )
 
     def _runtime(self, agent: AgentSpec) -> AgentRuntime:
@@ -106,11 +104,12 @@ class AgentDispatcher:
             cached = self._runtimes[agent.name] = (agent, self._factory(agent, self.settings))
         return cached[1]
 
-    async def _persist(self, job: Job, result: RunResult) -> None:
-        """Session cleanup: keep what the mode carries to the next run, drop the rest."""
-        if job.session_mode is SessionMode.fully_ephemeral:
-            return
-        if result.summary is None and not result.messages:
-            return
-        messages = result.messages if job.session_mode is SessionMode.shared_persistent else ()
-        await self.store.put_session(job.id, result.summary, messages, self.clock.now())
+
+def _carry(job: Job, result: RunResult) -> SessionState | None:
+    """Session cleanup: what the mode carries to the next run (None keeps the stored one)."""
+    if job.session_mode is SessionMode.fully_ephemeral:
+        return None
+    if result.summary is None and not result.messages:
+        return None
+    messages = result.messages if job.session_mode is SessionMode.shared_persistent else ()
+    return SessionState(summary=result.summary, messages=tuple(messages))

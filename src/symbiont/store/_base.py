@@ -229,6 +229,18 @@ class SqlJobStore:
             rows = await tx.fetchall(_DUE_SQL, (to_us(now), limit))
         return _sql.rows_to_schedules(rows)
 
+    async def get_jobs(self, job_ids: Sequence[str]) -> dict[str, Job]:
+        found: dict[str, Job] = {}
+        async with self._read() as tx:
+            for chunk in _chunks(list(dict.fromkeys(job_ids))):
+                marks = ", ".join(["%s"] * len(chunk))
+                rows = await tx.fetchall(
+                    f"SELECT {JOB_SELECT} FROM jobs WHERE id IN ({marks})",  # noqa: S608 - placeholders only
+                    chunk,
+                )
+                found.update((job.id, job) for job in map(_sql.row_to_job, rows))
+        return found
+
     async def claim_due(
         self,
         now: datetime,
@@ -236,6 +248,8 @@ class SqlJobStore:
         planner: Planner,
         limit: int = 100,
         lease: timedelta = timedelta(seconds=30),
+        *,
+        start: int = 0,
     ) -> list[ClaimedRun]:
         now_us = to_us(now)
         async with self._write() as tx:
@@ -244,6 +258,10 @@ class SqlJobStore:
                 return []
             jobs = _sql.rows_to_schedules(rows)
             claimed, skipped, moves = _plan_claims(jobs, now, node_id, planner, now + lease)
+            if start > 0:
+                running = await _running_counts(tx, [c.job.id for c in claimed])
+                claimed, full = _start_at_claim(claimed, running, start, now)
+                skipped += full
             await tx.executemany("UPDATE jobs SET next_run = %s WHERE id = %s", moves)
             fresh = [c.run for c in claimed] + skipped
             kept = await self._insert_runs(tx, fresh)
@@ -314,10 +332,7 @@ class SqlJobStore:
                 )
                 count = int(running[0]) if running else 0
                 if count >= max_concurrent:
-                    reason = (
-                        f"{count} run(s) of this job already running"
-                        f" (max_concurrent={max_concurrent}); this occurrence was skipped"
-                    )
+                    reason = _full_message(count, max_concurrent)
                     await self._skip(tx, run, now, reason, node_id)
                     return StartResult(run=None, skipped_reason=reason)
             await tx.execute(
@@ -393,28 +408,85 @@ class SqlJobStore:
             run = await self._run(tx, run_id, lock=True)
             if run.status.value not in OPEN_RUN_STATUSES:
                 raise InvalidTransition(f"run {run_id}", run.status.value, "finish")
-            await tx.execute(
-                "UPDATE runs SET status = %s, output = %s, summary = %s, error_message = %s,"
-                " iterations = %s, execution_time_ms = %s, deliveries = %s, finished_at = %s,"
-                " lease_expires_at = NULL, details = %s WHERE id = %s",
-                (
-                    outcome.status.value,
-                    outcome.output,
-                    outcome.summary,
-                    outcome.error_message,
-                    outcome.iterations,
-                    outcome.execution_time_ms,
-                    _sql.deliveries_to_json(outcome.deliveries),
-                    to_us(now),
-                    _sql.dumps({**run.details, **outcome.details}),
-                    run_id,
-                ),
+            result, events = await self._finish(
+                tx, run, outcome, now, default_max_retries=default_max_retries, actor=actor
             )
-            finished = await self._run(tx, run_id)
-            job, dead = await self._count_outcome(tx, finished, now, default_max_retries)
-            events = _finish_events(finished, job, dead, actor)
-            await self._append(tx, events, now, job_id=run.job_id, run_id=run_id)
-        return FinishedRun(run=finished, job=job, dead_lettered=dead)
+            await self._append(tx, events, now)
+        return result
+
+    async def finish_runs(
+        self,
+        outcomes: Sequence[tuple[str, RunOutcome]],
+        now: datetime,
+        *,
+        default_max_retries: int,
+        actor: str,
+    ) -> list[FinishedRun | None]:
+        results: list[FinishedRun | None] = []
+        events: list[AuditRecord] = []
+        async with self._write() as tx:
+            for run_id, outcome in outcomes:
+                try:
+                    run = await self._run(tx, run_id, lock=True)
+                except RunNotFound:
+                    results.append(None)
+                    continue
+                if run.status.value not in OPEN_RUN_STATUSES:
+                    results.append(None)
+                    continue
+                result, more = await self._finish(
+                    tx, run, outcome, now, default_max_retries=default_max_retries, actor=actor
+                )
+                results.append(result)
+                events += more
+            await self._append(tx, events, now)
+        return results
+
+    async def _finish(
+        self,
+        tx: Tx,
+        run: Run,
+        outcome: RunOutcome,
+        now: datetime,
+        *,
+        default_max_retries: int,
+        actor: str,
+    ) -> tuple[FinishedRun, list[AuditRecord]]:
+        finished = dataclasses.replace(
+            run,
+            status=outcome.status,
+            output=outcome.output,
+            summary=outcome.summary,
+            error_message=outcome.error_message,
+            iterations=outcome.iterations,
+            execution_time_ms=outcome.execution_time_ms,
+            deliveries=outcome.deliveries,
+            finished_at=now,
+            lease_expires_at=None,
+            details={**run.details, **outcome.details},
+        )
+        await tx.execute(
+            "UPDATE runs SET status = %s, output = %s, summary = %s, error_message = %s,"
+            " iterations = %s, execution_time_ms = %s, deliveries = %s, finished_at = %s,"
+            " lease_expires_at = NULL, details = %s WHERE id = %s",
+            (
+                outcome.status.value,
+                outcome.output,
+                outcome.summary,
+                outcome.error_message,
+                outcome.iterations,
+                outcome.execution_time_ms,
+                _sql.deliveries_to_json(outcome.deliveries) if outcome.deliveries else "[]",
+                to_us(now),
+                _sql.dumps(dict(finished.details)) if finished.details else "{}",
+                run.id,
+            ),
+        )
+        if outcome.session is not None:
+            await _put_session(tx, run.job_id, outcome.session, now)
+        job, dead = await self._count_outcome(tx, finished, now, default_max_retries)
+        events = _finish_events(finished, job, dead, actor)
+        return FinishedRun(run=finished, job=job, dead_lettered=dead), events
 
     async def _count_outcome(
         self, tx: Tx, run: Run, now: datetime, default_max_retries: int
@@ -548,16 +620,30 @@ class SqlJobStore:
             summary=row[0], messages=tuple(json.loads(row[1])), updated_at=_sql.from_us(row[2])
         )
 
+    async def get_sessions(self, job_ids: Sequence[str]) -> dict[str, SessionState]:
+        found: dict[str, SessionState] = {}
+        async with self._read() as tx:
+            for chunk in _chunks(list(dict.fromkeys(job_ids))):
+                marks = ", ".join(["%s"] * len(chunk))
+                rows = await tx.fetchall(
+                    "SELECT job_id, summary, messages, updated_at FROM sessions"  # noqa: S608 - placeholders only
+                    f" WHERE job_id IN ({marks})",
+                    chunk,
+                )
+                for job_id, summary, messages, updated in rows:
+                    found[job_id] = SessionState(
+                        summary=summary,
+                        messages=tuple(json.loads(messages)),
+                        updated_at=_sql.from_us(updated),
+                    )
+        return found
+
     async def put_session(
         self, job_id: str, summary: str | None, messages: Sequence[Mapping[str, Any]], now: datetime
     ) -> None:
         async with self._write() as tx:
-            await tx.execute(
-                "INSERT INTO sessions (job_id, summary, messages, updated_at)"
-                " VALUES (%s, %s, %s, %s) ON CONFLICT (job_id) DO UPDATE SET"
-                " summary = excluded.summary, messages = excluded.messages,"
-                " updated_at = excluded.updated_at",
-                (job_id, summary, _sql.dumps([dict(m) for m in messages]), to_us(now)),
+            await _put_session(
+                tx, job_id, SessionState(summary=summary, messages=tuple(messages)), now
             )
 
     async def prune_history(
@@ -778,6 +864,74 @@ def _skip_events(skipped: Sequence[Run], kept: set[str], node_id: str) -> list[A
     ]
 
 
+def _chunks(items: Sequence[str], size: int = 500) -> list[Sequence[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+async def _put_session(tx: Tx, job_id: str, session: SessionState, now: datetime) -> None:
+    await tx.execute(
+        "INSERT INTO sessions (job_id, summary, messages, updated_at)"
+        " VALUES (%s, %s, %s, %s) ON CONFLICT (job_id) DO UPDATE SET"
+        " summary = excluded.summary, messages = excluded.messages,"
+        " updated_at = excluded.updated_at",
+        (
+            job_id,
+            session.summary,
+            _sql.dumps([dict(m) for m in session.messages]) if session.messages else "[]",
+            to_us(now),
+        ),
+    )
+
+
+async def _running_counts(tx: Tx, job_ids: Sequence[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for chunk in _chunks(list(dict.fromkeys(job_ids))):
+        marks = ", ".join(["%s"] * len(chunk))
+        rows = await tx.fetchall(
+            "SELECT job_id, COUNT(*) FROM runs WHERE status = 'running'"  # noqa: S608 - placeholders only
+            f" AND job_id IN ({marks}) GROUP BY job_id",
+            chunk,
+        )
+        counts.update((job_id, int(n)) for job_id, n in rows)
+    return counts
+
+
+def _start_at_claim(
+    claimed: list[ClaimedRun], running: dict[str, int], start: int, now: datetime
+) -> tuple[list[ClaimedRun], list[Run]]:
+    """Start what may start now; record occurrences of full jobs as skipped."""
+    kept: list[ClaimedRun] = []
+    full: list[Run] = []
+    for item in claimed:
+        job, run = item.job, item.run
+        count = running.get(job.id, 0)
+        if count >= job.max_concurrent:
+            full.append(
+                dataclasses.replace(
+                    run,
+                    status=RunStatus.skipped,
+                    node_id=None,
+                    lease_expires_at=None,
+                    finished_at=now,
+                    error_message=_full_message(count, job.max_concurrent),
+                )
+            )
+            continue
+        if start > 0 and job.jitter_seconds == 0:
+            run = dataclasses.replace(run, status=RunStatus.running, started_at=now)
+            running[job.id] = count + 1
+            start -= 1
+        kept.append(ClaimedRun(run=run, job=job) if run is not item.run else item)
+    return kept, full
+
+
+def _full_message(count: int, limit: int) -> str:
+    return (
+        f"{count} run(s) of this job already running (max_concurrent={limit});"
+        " this occurrence was skipped"
+    )
+
+
 async def _existing_ids(tx: Tx, ids: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(ids), 500):
@@ -794,12 +948,22 @@ def _finish_events(run: Run, job: Job | None, dead: bool, actor: str) -> list[Au
         details["error"] = run.error_message[:500]
     if run.execution_time_ms is not None:
         details["execution_time_ms"] = run.execution_time_ms
-    events = [AuditRecord(type=_FINISH_EVENT[run.status], actor=actor, details=details)]
+    events = [
+        AuditRecord(
+            type=_FINISH_EVENT[run.status],
+            actor=actor,
+            job_id=run.job_id,
+            run_id=run.id,
+            details=details,
+        )
+    ]
     if dead and job is not None:
         events.append(
             AuditRecord(
                 type=SecurityEventType.CronJobDeadLettered,
                 actor=actor,
+                job_id=run.job_id,
+                run_id=run.id,
                 details={"failure_count": job.failure_count, "reason": job.status_reason},
             )
         )

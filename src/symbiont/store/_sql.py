@@ -201,7 +201,10 @@ AUDIT_COLUMNS = (
 )
 
 JOB_SELECT = ", ".join(JOB_COLUMNS)
-SCHEDULE_SELECT = "id, name, cron_expr, at, timezone, next_run, misfire_policy, input, updated_at"
+SCHEDULE_SELECT = (
+    "id, name, cron_expr, at, timezone, next_run, misfire_policy, input, updated_at,"
+    " max_concurrent, jitter_seconds"
+)
 RUN_SELECT = ", ".join(RUN_COLUMNS)
 AUDIT_SELECT = ", ".join(AUDIT_COLUMNS)
 OPEN_RUN_STATUSES = ("queued", "running", "pending_approval")
@@ -376,49 +379,89 @@ def _heartbeat_of(text: str) -> Heartbeat:
     return heartbeat_from_dict(json.loads(text))
 
 
-def row_to_job(row: Sequence[Any]) -> Job:
-    """Decode a row selected with `JOB_SELECT`."""
-    r = dict(zip(JOB_COLUMNS, row, strict=True))
-    return Job(
-        id=r["id"],
-        name=r["name"],
-        agent_id=r["agent_id"],
-        cron_expr=r["cron_expr"],
-        at=from_us(r["at"]),
-        timezone=r["timezone"],
-        status=JobStatus(r["status"]),
-        status_reason=r["status_reason"],
-        session_mode=SessionMode(r["session_mode"]),
-        delivery=tuple(json.loads(r["delivery"])),
-        webhook_url=r["webhook_url"],
-        webhook_headers=json.loads(r["webhook_headers"]),
-        webhook_secret=r["webhook_secret"],
-        slack_channel=r["slack_channel"],
-        email_recipients=tuple(json.loads(r["email_recipients"])),
-        deliver_on=DeliverOn(r["deliver_on"]),
-        policy=_policy_of(r["policy"]),
-        heartbeat=_heartbeat_of(r["heartbeat"]),
-        max_retries=r["max_retries"],
-        retry_delay=None
-        if r["retry_delay_ms"] is None
-        else timedelta(milliseconds=r["retry_delay_ms"]),
-        max_concurrent=r["max_concurrent"],
-        jitter_seconds=r["jitter_seconds"],
-        misfire_policy=MisfirePolicy(r["misfire_policy"]),
-        agent_pin_jwt=r["agent_pin_jwt"],
-        input=r["input"],
-        description=r["description"],
-        next_run=from_us(r["next_run"]),
-        last_run=from_us(r["last_run"]),
-        run_count=r["run_count"],
-        failure_count=r["failure_count"],
-        source=r["source"],
-        created_at=_req_us(r["created_at"]),
-        updated_at=_req_us(r["updated_at"]),
-    )
+@lru_cache(maxsize=256)
+def _tuple_of(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text))
 
 
+_JOB_STATUS = {m.value: m for m in JobStatus}
 _MISFIRE = {m.value: m for m in MisfirePolicy}
+_SESSION = {m.value: m for m in SessionMode}
+_DELIVER_ON = {m.value: m for m in DeliverOn}
+
+
+def row_to_job(row: Sequence[Any]) -> Job:
+    """Decode a row selected with `JOB_SELECT` (positional; repeated JSON values cached)."""
+    (
+        job_id,
+        name,
+        agent_id,
+        cron_expr,
+        at,
+        timezone,
+        status,
+        status_reason,
+        session_mode,
+        delivery,
+        webhook_url,
+        webhook_headers,
+        webhook_secret,
+        slack_channel,
+        email_recipients,
+        deliver_on,
+        policy,
+        heartbeat,
+        max_retries,
+        retry_delay_ms,
+        max_concurrent,
+        jitter_seconds,
+        misfire_policy,
+        agent_pin_jwt,
+        input_,
+        description,
+        next_run,
+        last_run,
+        run_count,
+        failure_count,
+        source,
+        created_at,
+        updated_at,
+    ) = row
+    return Job(
+        id=job_id,
+        name=name,
+        agent_id=agent_id,
+        cron_expr=cron_expr,
+        at=from_us(at),
+        timezone=timezone,
+        status=_JOB_STATUS[status],
+        status_reason=status_reason,
+        session_mode=_SESSION[session_mode],
+        delivery=_tuple_of(delivery),
+        webhook_url=webhook_url,
+        webhook_headers={} if webhook_headers == "{}" else json.loads(webhook_headers),
+        webhook_secret=webhook_secret,
+        slack_channel=slack_channel,
+        email_recipients=_tuple_of(email_recipients),
+        deliver_on=_DELIVER_ON[deliver_on],
+        policy=_policy_of(policy),
+        heartbeat=_heartbeat_of(heartbeat),
+        max_retries=max_retries,
+        retry_delay=None if retry_delay_ms is None else timedelta(milliseconds=retry_delay_ms),
+        max_concurrent=max_concurrent,
+        jitter_seconds=jitter_seconds,
+        misfire_policy=_MISFIRE[misfire_policy],
+        agent_pin_jwt=agent_pin_jwt,
+        input=input_,
+        description=description,
+        next_run=from_us(next_run),
+        last_run=from_us(last_run),
+        run_count=run_count,
+        failure_count=failure_count,
+        source=source,
+        created_at=_req_us(created_at),
+        updated_at=_req_us(updated_at),
+    )
 
 
 def rows_to_schedules(rows: Sequence[Sequence[Any]]) -> list[JobSchedule]:
@@ -449,8 +492,22 @@ def rows_to_schedules(rows: Sequence[Sequence[Any]]) -> list[JobSchedule]:
             _MISFIRE[misfire],
             input_,
             _EPOCH + timedelta(microseconds=updated),
+            max_concurrent,
+            jitter,
         )
-        for job_id, name, cron_expr, at, timezone, next_run, misfire, input_, updated in rows
+        for (
+            job_id,
+            name,
+            cron_expr,
+            at,
+            timezone,
+            next_run,
+            misfire,
+            input_,
+            updated,
+            max_concurrent,
+            jitter,
+        ) in rows
     ]
 
 

@@ -103,6 +103,15 @@ class ClaimedRun:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SessionState:
+    """What a job carries between runs (DESIGN §6, session modes)."""
+
+    summary: str | None = None
+    messages: tuple[Mapping[str, Any], ...] = ()
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RunOutcome:
     """How a run ended, as the runtime reports it."""
 
@@ -116,6 +125,8 @@ class RunOutcome:
     deliveries: tuple[DeliveryResult, ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)
     """Merged into the run's ``details``."""
+    session: SessionState | None = None
+    """The job's carried session after this run, written in the same transaction."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -137,15 +148,6 @@ class FinishedRun:
     """``None`` when the job was deleted while the run ran."""
     dead_lettered: bool = False
     """This failure moved the job to ``dead_letter``."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SessionState:
-    """What a job carries between runs (DESIGN §6, session modes)."""
-
-    summary: str | None = None
-    messages: tuple[Mapping[str, Any], ...] = ()
-    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -216,6 +218,10 @@ class ScheduleStore(Protocol):
         """Return active jobs due at *now*, earliest first, without claiming them."""
         ...
 
+    async def get_jobs(self, job_ids: Sequence[str]) -> dict[str, Job]:
+        """Return the jobs with these ids that exist, by id (one query per 500 ids)."""
+        ...
+
     async def claim_due(
         self,
         now: datetime,
@@ -223,6 +229,8 @@ class ScheduleStore(Protocol):
         planner: Planner,
         limit: int = 100,
         lease: timedelta = timedelta(seconds=30),
+        *,
+        start: int = 0,
     ) -> list[ClaimedRun]:
         """Atomically claim up to *limit* active jobs due at *now*.
 
@@ -232,6 +240,11 @@ class ScheduleStore(Protocol):
         occurrence impossible. The created ``queued`` runs are held by *node_id* under a
         *lease* (renew it with `extend_leases`; a lapsed one hands them back). Returns them;
         ``skipped`` records are written but not returned.
+
+        With *start* > 0, up to that many runs of jobs without jitter start at once
+        (``running``, ``started_at = now``) in the same transaction, after the same
+        cluster-wide ``max_concurrent`` check as `start_run` (an occurrence that finds its
+        job full is recorded ``skipped``): a burst of due jobs costs one transaction.
         """
         ...
 
@@ -291,6 +304,21 @@ class RunStore(Protocol):
         """
         ...
 
+    async def finish_runs(
+        self,
+        outcomes: Sequence[tuple[str, RunOutcome]],
+        now: datetime,
+        *,
+        default_max_retries: int,
+        actor: str,
+    ) -> list[FinishedRun | None]:
+        """`finish_run` for many runs in one transaction; None for a run no longer open."""
+        ...
+
+    async def get_sessions(self, job_ids: Sequence[str]) -> dict[str, SessionState]:
+        """Return the carried session state of these jobs (jobs without one are left out)."""
+        ...
+
     async def finish_run(
         self,
         run_id: str,
@@ -306,7 +334,8 @@ class RunStore(Protocol):
         count; denied, skipped, cancelled and interrupted do not), moves the job to
         ``dead_letter`` when ``failure_count`` reaches its ``max_retries`` (or
         *default_max_retries*), completes a one-shot job after a success, and appends the
-        matching audit events.
+        matching audit events. ``outcome.session`` replaces the job's carried session.
+        Raises `InvalidTransition` when the run is no longer open.
         """
         ...
 

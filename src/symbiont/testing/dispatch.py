@@ -9,7 +9,7 @@ import anyio
 
 from symbiont.core.enums import RunStatus
 from symbiont.core.models import Job, Run
-from symbiont.store.base import RunOutcome
+from symbiont.store.base import RunOutcome, SessionState
 
 Script = Callable[[Job, Run], RunOutcome]
 
@@ -39,8 +39,9 @@ class ScriptedDispatcher:
         """Let held runs of *job_name* finish."""
         self._gates.pop(job_name).set()
 
-    async def __call__(self, job: Job, run: Run) -> RunOutcome:
+    async def __call__(self, job: Job, run: Run, session: SessionState | None = None) -> RunOutcome:
         """Run *run*: record it, wait if held, then return the scripted outcome."""
+        del session  # scripted runs carry nothing
         self.calls.append((job, run))
         self.running[job.name] += 1
         try:

@@ -225,3 +225,18 @@ def test_every_minute_stays_regular_across_transitions(zone: str, transition: st
     assert {later - earlier for earlier, later in itertools.pairwise(times)} == {
         timedelta(minutes=1)
     }
+
+
+def test_repeated_interval_across_midnight() -> None:
+    """A fold that straddles midnight (Goose Bay fell back at 00:01 in 2010) is handled."""
+    # 2010-11-07 03:01Z: 00:01 ADT became 23:01 AST, so 23:01-00:00 of Nov 6-7 repeated.
+    every_minute = CronExpression.parse("* * * * *", timezone="America/Goose_Bay")
+    start = datetime.fromisoformat("2010-11-07T02:30:00Z")
+    times = list(itertools.islice(every_minute.iter(start), 120))
+    assert {later - earlier for earlier, later in itertools.pairwise(times)} == {
+        timedelta(minutes=1)
+    }
+    assert utc_times("30 23 * * *", "America/Goose_Bay", "2010-11-06T12:00Z", 2) == [
+        "11-07T02:30:00Z",  # the first 23:30 (ADT); the second (AST, 03:30Z) does not fire
+        "11-08T03:30:00Z",
+    ]
