@@ -20,6 +20,7 @@ from symbiont.api.server import ApiServer
 from symbiont.config.settings import Settings
 from symbiont.core.clock import Clock, SystemClock
 from symbiont.core.errors import ConfigError
+from symbiont.observability import log_runs
 from symbiont.runtime.base import RuntimeSettings
 from symbiont.scheduler.daemon import CronScheduler, SchedulerSettings
 from symbiont.scheduler.dispatch import AgentDispatcher, AgentRegistry
@@ -105,6 +106,7 @@ async def serve(
         runtime = RuntimeSettings(environ=dict(environ), work_dir=None)
         dispatcher = AgentDispatcher(store, registry, runtime, clock)
         scheduler = CronScheduler(store, dispatcher, clock, scheduler_settings(settings))
+        log_runs(scheduler.events)
         service.on_change = scheduler.wake
         api = ApiServer(
             create_app(AppState(service=service, scheduler=scheduler)),

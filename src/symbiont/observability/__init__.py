@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from symbiont.observability.logging import configure_logging
+from symbiont.observability.runlog import log_runs
 
-__all__ = ("configure_logging",)
+__all__ = ("configure_logging", "log_runs")
