@@ -23,7 +23,7 @@ from symbiont.core.errors import ConfigError
 from symbiont.observability import log_runs
 from symbiont.runtime.base import RuntimeSettings
 from symbiont.scheduler.daemon import CronScheduler, SchedulerSettings
-from symbiont.scheduler.dispatch import AgentDispatcher, AgentRegistry
+from symbiont.scheduler.dispatch import AgentDispatcher, AgentRegistry, GateSettings
 from symbiont.scheduler.planner import OccurrencePlanner
 from symbiont.service import JobService, ServiceSettings
 from symbiont.service.loader import LoadReport, load_folder
@@ -51,6 +51,7 @@ def scheduler_settings(settings: Settings) -> SchedulerSettings:
         default_max_retries=conf.default_max_retries,
         shutdown_timeout=timedelta(seconds=conf.shutdown_timeout_seconds),
         lease=timedelta(seconds=conf.lease_seconds),
+        approval_timeout=timedelta(seconds=conf.approval_timeout_seconds),
         planner=OccurrencePlanner(catchup=conf.enable_missed_run_catchup),
     )
 
@@ -104,7 +105,12 @@ async def serve(
         report = await load_folder(Path(settings.agents_dir), service)
         registry = AgentRegistry(report.agents)
         runtime = RuntimeSettings(environ=dict(environ), work_dir=None)
-        dispatcher = AgentDispatcher(store, registry, runtime, clock)
+        gate = GateSettings(
+            environment=settings.environment,
+            agent_pin_required=settings.agentpin.required,
+            agent_pin_domain=settings.agentpin.domain,
+        )
+        dispatcher = AgentDispatcher(store, registry, runtime, clock, gate=gate)
         scheduler = CronScheduler(store, dispatcher, clock, scheduler_settings(settings))
         log_runs(scheduler.events)
         service.on_change = scheduler.wake

@@ -51,6 +51,7 @@ class SchedulerConfig(BaseModel):
     """The older edition's SQLite path; ``[store] path`` is the same setting."""
     enable_missed_run_catchup: bool = True
     lease_seconds: float = Field(30, ge=1)
+    approval_timeout_seconds: float = Field(3600, gt=0)
     node_id: str | None = None
     delivery: DeliveryConfig = DeliveryConfig()
 

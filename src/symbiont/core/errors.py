@@ -8,6 +8,9 @@ Every error symbiont raises on purpose derives from :class:`SymbiontError`::
     ├── ConfigError          a configuration file, variable or flag that cannot be used
     ├── ValidationError      a job definition or request that breaks a rule (API 422)
     ├── AgentRunError        an agent invocation failed (non-zero exit, HTTP error...)
+    ├── DeliveryError        a channel could not deliver a run's output
+    ├── PolicyError          a policy could not be evaluated
+    │   └── AgentPinError    an AgentPin credential did not verify
     ├── NotAllowed           the actor may not do this (API 403)
     ├── ConflictError        a change the current state does not allow (API 409)
     │   ├── DuplicateJobName
@@ -149,6 +152,37 @@ class AgentRunError(SymbiontError):
         self.agent = agent
         self.reason = message
         self.retryable = retryable
+
+
+class DeliveryError(SymbiontError):
+    """A channel could not deliver; *retryable* says whether trying again may help.
+
+    Attributes:
+        channel: the channel name.
+        reason: what went wrong (never a resolved secret).
+    """
+
+    def __init__(self, channel: str, reason: str, *, retryable: bool = False) -> None:
+        super().__init__(f"delivery to {channel} failed: {reason}")
+        self.channel = channel
+        self.reason = reason
+        self.retryable = retryable
+
+
+class PolicyError(SymbiontError):
+    """A policy condition could not be evaluated."""
+
+
+class AgentPinError(PolicyError):
+    """An AgentPin credential did not verify; the run is denied with this reason.
+
+    Attributes:
+        reason: a short, specific reason (``expired``, ``wrong issuer``...).
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"AgentPin verification failed: {reason}")
+        self.reason = reason
 
 
 class NotAllowed(SymbiontError):

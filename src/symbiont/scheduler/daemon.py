@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -13,13 +14,20 @@ import structlog
 from anyio.abc import TaskGroup, TaskStatus
 
 from symbiont.core.clock import Clock
-from symbiont.core.enums import JobStatus, RunStatus, RunTrigger, SessionMode
+from symbiont.core.enums import JobStatus, RunStatus, RunTrigger, SecurityEventType, SessionMode
 from symbiont.core.errors import InvalidTransition
 from symbiont.core.events import EventBus, RunClaimed, RunFinished, RunStarted
 from symbiont.core.ids import new_id
 from symbiont.core.models import Job, JobSchedule, Run
 from symbiont.scheduler.planner import OccurrencePlanner
-from symbiont.store.base import ClaimedRun, FinishedRun, JobStore, RunOutcome, SessionState
+from symbiont.store.base import (
+    AuditRecord,
+    ClaimedRun,
+    FinishedRun,
+    JobStore,
+    RunOutcome,
+    SessionState,
+)
 
 _log = structlog.get_logger("symbiont.scheduler")
 _FAILED = frozenset({RunStatus.failed, RunStatus.timed_out})
@@ -62,6 +70,8 @@ class SchedulerSettings:
     """How long a node's hold on a run lasts without renewal."""
     claim_batch: int = 500
     """Most occurrences claimed per store transaction."""
+    approval_timeout: timedelta = timedelta(hours=1)
+    """How long a run waits for approval before it is cancelled."""
     planner: OccurrencePlanner = field(default_factory=OccurrencePlanner)
     """Misfire rules (``enable_missed_run_catchup`` lives here)."""
 
@@ -283,6 +293,9 @@ class CronScheduler:
             _log.warning("scheduler.leases_lost", runs=lost, node=self.settings.node_id)
 
     async def _reap(self) -> None:
+        expired = await self.store.expire_approvals(self.clock.now(), self._actor)
+        if expired:
+            _log.warning("scheduler.approvals_expired", runs=[r.id for r in expired])
         recovered = await self.store.reap_expired(self.clock.now(), self._actor)
         if recovered:
             _log.warning("scheduler.runs_recovered", runs=[r.id for r in recovered])
@@ -353,6 +366,10 @@ class CronScheduler:
             self.stats.in_flight -= 1
             if not self.stats.in_flight:
                 self._idle.set()
+        if outcome.status is RunStatus.pending_approval:
+            with anyio.CancelScope(shield=True):
+                await self._await_approval(job, run, outcome)
+            return
         with anyio.CancelScope(shield=True):
             finished = await self._finisher.finish(run.id, outcome)
         if finished is None:  # finished elsewhere meanwhile (reaped after a lost lease)
@@ -363,6 +380,28 @@ class CronScheduler:
             RunFinished(run=finished.run, job=finished.job, dead_lettered=finished.dead_lettered)
         )
         await self._maybe_retry(job, finished)
+
+    async def _await_approval(self, job: Job, run: Run, outcome: RunOutcome) -> None:
+        """Park the run as ``pending_approval``: no slot held, a deadline set, audited."""
+        now = self.clock.now()
+        request = AuditRecord(
+            type=SecurityEventType.CronJobApprovalRequested,
+            actor=self._actor,
+            job_id=job.id,
+            run_id=run.id,
+            details=dict(outcome.details.get("policy", {})),
+        )
+        extra = [dataclasses.replace(r, job_id=job.id, run_id=run.id) for r in outcome.audit]
+        await self.store.set_run_status(
+            run.id,
+            RunStatus.pending_approval,
+            expect=(RunStatus.running,),
+            now=now,
+            details=outcome.details,
+            audit=[*extra, request],
+            deadline=now + self.settings.approval_timeout,
+        )
+        self._count(RunStatus.pending_approval)
 
     async def _maybe_retry(self, job: Job, finished: FinishedRun) -> None:
         """Queue a retry after ``retry_delay`` when it comes before the next occurrence."""

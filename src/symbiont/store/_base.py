@@ -376,6 +376,7 @@ class SqlJobStore:
         error_message: str | None = None,
         details: Mapping[str, Any] | None = None,
         audit: Sequence[AuditRecord] = (),
+        deadline: datetime | None = None,
     ) -> Run:
         final = status.value not in OPEN_RUN_STATUSES
         async with self._write() as tx:
@@ -387,9 +388,16 @@ class SqlJobStore:
             merged = _sql.dumps({**run.details, **(details or {})})
             await tx.execute(
                 "UPDATE runs SET status = %s, details = %s, node_id = NULL,"
-                " lease_expires_at = NULL, error_message = COALESCE(%s, error_message),"
+                " lease_expires_at = %s, error_message = COALESCE(%s, error_message),"
                 " finished_at = %s WHERE id = %s",
-                (status.value, merged, error_message, to_us(now) if final else None, run_id),
+                (
+                    status.value,
+                    merged,
+                    to_us(deadline),
+                    error_message,
+                    to_us(now) if final else None,
+                    run_id,
+                ),
             )
             updated = await self._run(tx, run_id)
             await self._append(tx, audit, now, job_id=run.job_id, run_id=run_id)
@@ -485,7 +493,11 @@ class SqlJobStore:
         if outcome.session is not None:
             await _put_session(tx, run.job_id, outcome.session, now)
         job, dead = await self._count_outcome(tx, finished, now, default_max_retries)
-        events = _finish_events(finished, job, dead, actor)
+        events = [
+            dataclasses.replace(record, job_id=run.job_id, run_id=run.id)
+            for record in outcome.audit
+        ]
+        events += _finish_events(finished, job, dead, actor)
         return FinishedRun(run=finished, job=job, dead_lettered=dead), events
 
     async def _count_outcome(
@@ -619,6 +631,39 @@ class SqlJobStore:
         return SessionState(
             summary=row[0], messages=tuple(json.loads(row[1])), updated_at=_sql.from_us(row[2])
         )
+
+    async def expire_approvals(self, now: datetime, actor: str) -> list[Run]:
+        now_us = to_us(now)
+        async with self._write() as tx:
+            rows = await tx.fetchall(
+                f"SELECT {RUN_SELECT} FROM runs WHERE status = 'pending_approval'"  # noqa: S608 - constant column list
+                f" AND lease_expires_at < %s{self._skip_locked}",
+                (now_us,),
+            )
+            expired = [_sql.row_to_run(r) for r in rows]
+            reason = "approval was not given before the deadline; the run was cancelled"
+            await tx.executemany(
+                "UPDATE runs SET status = 'cancelled', finished_at = %s, lease_expires_at = NULL,"
+                " error_message = %s WHERE id = %s",
+                [(now_us, reason, run.id) for run in expired],
+            )
+            events = [
+                AuditRecord(
+                    type=SecurityEventType.CronJobExpired,
+                    actor=actor,
+                    job_id=run.job_id,
+                    run_id=run.id,
+                    details={"reason": reason, "deadline": _iso(run.lease_expires_at)},
+                )
+                for run in expired
+            ]
+            await self._append(tx, events, now)
+        return [
+            dataclasses.replace(
+                r, status=RunStatus.cancelled, error_message=reason, finished_at=now
+            )
+            for r in expired
+        ]
 
     async def get_sessions(self, job_ids: Sequence[str]) -> dict[str, SessionState]:
         found: dict[str, SessionState] = {}
@@ -862,6 +907,10 @@ def _skip_events(skipped: Sequence[Run], kept: set[str], node_id: str) -> list[A
         for run in skipped
         if run.id in kept
     ]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 def _chunks(items: Sequence[str], size: int = 500) -> list[Sequence[str]]:

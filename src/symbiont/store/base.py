@@ -127,6 +127,8 @@ class RunOutcome:
     """Merged into the run's ``details``."""
     session: SessionState | None = None
     """The job's carried session after this run, written in the same transaction."""
+    audit: tuple[AuditRecord, ...] = ()
+    """Extra audit events of the run (an AgentPin failure...), appended in the same transaction."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -296,11 +298,13 @@ class RunStore(Protocol):
         error_message: str | None = None,
         details: Mapping[str, Any] | None = None,
         audit: Sequence[AuditRecord] = (),
+        deadline: datetime | None = None,
     ) -> Run:
         """Change a run's status if it is one of *expect*; raise `InvalidTransition` if not.
 
         The run is released (no node holds it). A final status also sets ``finished_at``.
-        Used for approvals: ``pending_approval`` -> ``queued`` or ``cancelled``.
+        Used for approvals: ``running`` -> ``pending_approval`` (with the approval
+        *deadline*, kept in ``lease_expires_at``) -> ``queued`` or ``cancelled``.
         """
         ...
 
@@ -368,6 +372,10 @@ class RunStore(Protocol):
         ``trigger=recovery`` and ``attempt + 1``, in the same transaction. Returns the
         new recovery runs.
         """
+        ...
+
+    async def expire_approvals(self, now: datetime, actor: str) -> list[Run]:
+        """Cancel runs whose approval deadline passed (audit ``CronJobExpired``); return them."""
         ...
 
     async def get_session(self, job_id: str) -> SessionState:
