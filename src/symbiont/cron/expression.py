@@ -200,7 +200,7 @@ class CronExpression:
         """
         memo = self._memo
         try:
-            if memo[0] == after:
+            if memo[0] is after or (getattr(after, "tzinfo", None) is UTC and memo[0] == after):
                 # *after* is the fire time returned last (the usual call of a scheduler, which
                 # asks for the run after the previous one): its wall clock is already known.
                 return self._emit(self._find(*memo[1]), after)
