@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from symbiont import __version__
-from symbiont.api.routes import health
+from symbiont.api import errors
+from symbiont.api.auth import actor
+from symbiont.api.routes import approvals, health, runs
 from symbiont.scheduler.daemon import CronScheduler
 from symbiont.service import JobService
 
@@ -19,6 +22,8 @@ class AppState:
     service: JobService
     scheduler: CronScheduler | None = None
     """The scheduler running in this process, if any (health, wake-ups)."""
+    api_keys: Mapping[str, str] = field(default_factory=dict)
+    """Accepted keys by actor name; empty means no authentication (loopback only)."""
 
 
 def create_app(state: AppState) -> FastAPI:
@@ -29,5 +34,9 @@ def create_app(state: AppState) -> FastAPI:
         description="A production scheduler for AI agents.",
     )
     app.state.symbiont = state
+    errors.install(app)
     app.include_router(health.router)
+    protected = [Depends(actor)]
+    app.include_router(runs.router, dependencies=protected)
+    app.include_router(approvals.router, dependencies=protected)
     return app

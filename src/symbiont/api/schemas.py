@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from symbiont.core.models import Run
 
 
 class HealthMetrics(BaseModel):
@@ -35,3 +40,68 @@ class Health(BaseModel):
 
     status: str
     version: str
+
+
+class DeliveryOut(BaseModel):
+    """One channel's delivery of a run."""
+
+    channel: str
+    status: str
+    error: str | None = None
+    attempts: int = 1
+
+
+class RunOut(BaseModel):
+    """A run as the API shows it (times RFC 3339 UTC)."""
+
+    id: str
+    job_id: str
+    job_name: str
+    trigger: str
+    scheduled_for: datetime
+    status: str
+    attempt: int
+    input: str | None
+    output: str | None
+    summary: str | None
+    error_message: str | None
+    iterations: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    execution_time_ms: int | None
+    deliveries: list[DeliveryOut]
+    node_id: str | None
+    details: dict[str, Any]
+
+    @classmethod
+    def of(cls, run: Run) -> RunOut:
+        """Build the wire form of *run*."""
+        return cls(
+            id=run.id,
+            job_id=run.job_id,
+            job_name=run.job_name,
+            trigger=run.trigger.value,
+            scheduled_for=run.scheduled_for,
+            status=run.status.value,
+            attempt=run.attempt,
+            input=run.input,
+            output=run.output,
+            summary=run.summary,
+            error_message=run.error_message,
+            iterations=run.iterations,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+            execution_time_ms=run.execution_time_ms,
+            deliveries=[
+                DeliveryOut(channel=d.channel, status=d.status, error=d.error, attempts=d.attempts)
+                for d in run.deliveries
+            ],
+            node_id=run.node_id,
+            details=dict(run.details),
+        )
+
+
+class RejectRequest(BaseModel):
+    """``POST /api/v1/runs/{id}/reject`` body."""
+
+    reason: str | None = Field(default=None, max_length=2000)

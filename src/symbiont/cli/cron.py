@@ -9,10 +9,14 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from symbiont.cli import approvals
 from symbiont.core.clock import SystemClock
 from symbiont.cron import CronError, CronExpression
 
 app = typer.Typer(no_args_is_help=True, help="Manage scheduled jobs and cron expressions.")
+app.command("approvals")(approvals.approvals)
+app.command("approve")(approvals.approve)
+app.command("reject")(approvals.reject)
 
 EXIT_USAGE = 2
 """The expression, the zone or the start time cannot be used."""

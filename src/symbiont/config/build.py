@@ -22,6 +22,7 @@ from symbiont.core.clock import Clock, SystemClock
 from symbiont.core.errors import ConfigError
 from symbiont.observability import log_runs
 from symbiont.runtime.base import RuntimeSettings
+from symbiont.runtime.templates import resolve_template
 from symbiont.scheduler.daemon import CronScheduler, SchedulerSettings
 from symbiont.scheduler.dispatch import AgentDispatcher, AgentRegistry, GateSettings
 from symbiont.scheduler.planner import OccurrencePlanner
@@ -59,7 +60,7 @@ def scheduler_settings(settings: Settings) -> SchedulerSettings:
 def check_exposure(settings: Settings) -> None:
     """Refuse to serve the API beyond loopback without an API key."""
     host = settings.api.host
-    if settings.api.key:
+    if settings.api.named_keys():
         return
     try:
         loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
@@ -114,11 +115,9 @@ async def serve(
         scheduler = CronScheduler(store, dispatcher, clock, scheduler_settings(settings))
         log_runs(scheduler.events)
         service.on_change = scheduler.wake
-        api = ApiServer(
-            create_app(AppState(service=service, scheduler=scheduler)),
-            settings.api.host,
-            settings.api.port,
-        )
+        keys = {n: resolve_template(k, environ) for n, k in settings.api.named_keys().items()}
+        state = AppState(service=service, scheduler=scheduler, api_keys=keys)
+        api = ApiServer(create_app(state), settings.api.host, settings.api.port)
         watcher = anyio.CancelScope()
 
         async def run_scheduler(*, task_status: TaskStatus[None]) -> None:
@@ -142,7 +141,7 @@ async def serve(
                 node=scheduler.settings.node_id,
                 store=store.location,
                 api=f"http://{settings.api.host}:{api.port}",
-                auth="api key" if settings.api.key else "none (loopback only)",
+                auth=f"{len(keys)} API key(s)" if keys else "none (loopback only)",
                 agents=sorted(report.agents),
             )
             task_status.started(Daemon(store, service, scheduler, api, report))

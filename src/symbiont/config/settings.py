@@ -10,7 +10,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticError
@@ -33,6 +33,23 @@ class DeliveryConfig(BaseModel):
     smtp_username: str | None = None
     smtp_password: str | None = None
     email_from: str | None = None
+    # beyond the spec: see docs/delivery.md
+    retry_backoff_seconds: float = Field(1.0, gt=0, le=600)
+    retry_max_backoff_seconds: float = Field(30.0, gt=0, le=3600)
+    webhook_allowed_hosts: tuple[str, ...] = ()
+    slack_webhook_url: str | None = None
+    slack_api_url: str = "https://slack.com/api"
+    smtp_tls: Literal["starttls", "tls", "none"] | None = None
+    """``None``: implicit TLS on port 465, STARTTLS on any other port."""
+    smtp_ca_file: str | None = None
+    smtp_timeout_seconds: float = Field(30, gt=0)
+    log_max_bytes: int = Field(10 * 1024 * 1024, ge=0)
+    """Rotate a job's log file past this size; 0 never rotates."""
+    log_backups: int = Field(5, ge=0, le=1000)
+    public_url: str | None = None
+    """The dashboard's public address; messages link to ``{public_url}/runs/{run_id}``."""
+    custom_channels: dict[str, str] = Field(default_factory=dict)
+    """``custom:NAME`` channels given as ``NAME = "pkg.module:Class"``."""
 
 
 class SchedulerConfig(BaseModel):
@@ -73,6 +90,16 @@ class ApiConfig(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, lt=65536)
     key: str | None = None
+    """The API key (``SYMBI_API_KEY``); its actor name is ``default``."""
+    keys: dict[str, str] = Field(default_factory=dict)
+    """More keys by actor name (``alice = "${ALICE_KEY}"``): the name is who approves."""
+
+    def named_keys(self) -> dict[str, str]:
+        """Every key by its actor name."""
+        keys = dict(self.keys)
+        if self.key:
+            keys.setdefault("default", self.key)
+        return keys
 
 
 class AgentPinConfig(BaseModel):
@@ -81,6 +108,19 @@ class AgentPinConfig(BaseModel):
     model_config = _STRICT
     required: bool = False
     domain: str | None = None
+    keys_path: str | None = None
+    """A discovery document, or a folder of ``<domain>.json`` documents, for offline use;
+    unset: fetch each domain's document over HTTPS."""
+    discovery_url: str = Field(
+        "https://{domain}/.well-known/agent-identity.json", pattern=r"^https?://"
+    )
+    """Where the discovery document is fetched; ``{domain}`` is replaced by the domain."""
+    discovery_ttl_seconds: float = Field(300, gt=0)
+    """How long a fetched discovery document is used before it is fetched again."""
+    clock_skew_seconds: float = Field(60, ge=0, le=3600)
+    """How far the issuer's clock may disagree with ours (``exp``, ``nbf``, ``iat``)."""
+    audience: str | None = None
+    """When set, credentials must name it in ``aud``; when unset, ones with an ``aud`` fail."""
 
 
 class LoggingConfig(BaseModel):
