@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 from symbiont import __version__
 from symbiont.api import errors
 from symbiont.api.auth import actor
-from symbiont.api.routes import approvals, health, runs
+from symbiont.api.routes import approvals, audit, health, jobs, runs
 from symbiont.scheduler.daemon import CronScheduler
 from symbiont.service import JobService
 
@@ -37,6 +37,8 @@ def create_app(state: AppState) -> FastAPI:
     errors.install(app)
     app.include_router(health.router)
     protected = [Depends(actor)]
+    app.include_router(jobs.router, dependencies=protected)
     app.include_router(runs.router, dependencies=protected)
+    app.include_router(audit.router, dependencies=protected)
     app.include_router(approvals.router, dependencies=protected)
     return app

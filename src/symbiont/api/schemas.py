@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from symbiont.core.models import Run
 
@@ -105,3 +105,145 @@ class RejectRequest(BaseModel):
     """``POST /api/v1/runs/{id}/reject`` body."""
 
     reason: str | None = Field(default=None, max_length=2000)
+
+
+class AllowedHoursIn(BaseModel):
+    """A daily window; wraps midnight when end is not after start."""
+
+    model_config = ConfigDict(extra="forbid")
+    start: str
+    end: str
+    timezone: str = "UTC"
+
+
+class PolicyIn(BaseModel):
+    """Conditions checked before each run."""
+
+    model_config = ConfigDict(extra="forbid")
+    require_approval: bool = False
+    approvers: list[str] = Field(default_factory=list)
+    max_runtime: str | float | None = None
+    require_capabilities: list[str] = Field(default_factory=list)
+    allowed_hours: AllowedHoursIn | None = None
+    allowed_environments: list[str] = Field(default_factory=list)
+    require_agent_pin: bool = False
+
+
+class HeartbeatIn(BaseModel):
+    """The assess -> act -> sleep loop inside each run."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = False
+    context_mode: str = "ephemeral_with_summary"
+    max_iterations: int = 10
+
+
+class JobFields(BaseModel):
+    """Fields of a job definition (the spec's names); unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, max_length=128)
+    agent_id: str | None = Field(default=None, max_length=1024)
+    cron_expr: str | None = Field(default=None, max_length=1024)
+    at: datetime | None = None
+    timezone: str | None = None
+    session_mode: str | None = None
+    delivery: list[str] | None = None
+    webhook_url: str | None = None
+    webhook_headers: dict[str, str] | None = None
+    webhook_secret: str | None = None
+    slack_channel: str | None = None
+    email_recipients: list[str] | None = None
+    deliver_on: str | None = None
+    policy: PolicyIn | None = None
+    heartbeat: HeartbeatIn | None = None
+    max_retries: int | None = None
+    retry_delay: str | float | None = None
+    max_concurrent: int | None = None
+    jitter_seconds: int | None = None
+    misfire_policy: str | None = None
+    agent_pin_jwt: str | None = None
+    input: str | None = None
+    description: str | None = None
+
+    def given(self) -> dict[str, Any]:
+        """The fields the client sent, as plain values for the service."""
+        return self.model_dump(exclude_unset=True)
+
+
+class RunRequest(BaseModel):
+    """``POST /api/v1/schedule/{id}/run`` body."""
+
+    model_config = ConfigDict(extra="forbid")
+    input: str | None = Field(default=None, max_length=64 * 1024)
+
+
+class JobOut(BaseModel):
+    """A job as the API shows it: secrets redacted, times RFC 3339 UTC."""
+
+    id: str
+    name: str
+    agent_id: str
+    cron_expr: str | None
+    at: datetime | None
+    timezone: str
+    schedule_description: str | None
+    status: str
+    status_reason: str | None
+    session_mode: str
+    delivery: list[str]
+    webhook_url: str | None
+    webhook_headers: dict[str, str]
+    webhook_secret: str | None
+    slack_channel: str | None
+    email_recipients: list[str]
+    deliver_on: str
+    policy: dict[str, Any]
+    heartbeat: dict[str, Any]
+    max_retries: int | None
+    retry_delay_seconds: float | None
+    max_concurrent: int
+    jitter_seconds: int
+    misfire_policy: str
+    agent_pin_jwt: str | None
+    input: str | None
+    description: str | None
+    next_run: datetime | None
+    last_run: datetime | None
+    run_count: int
+    failure_count: int
+    source: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class NextRunOut(BaseModel):
+    """``GET /api/v1/schedule/{id}/next_run``."""
+
+    job_id: str
+    next_run: datetime | None
+    next_runs: list[datetime]
+    description: str | None
+
+
+class AuditEventOut(BaseModel):
+    """One audit event."""
+
+    id: int
+    ts: datetime
+    type: str
+    job_id: str | None
+    run_id: str | None
+    actor: str
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class AuditVerifyOut(BaseModel):
+    """``GET /api/v1/audit/verify``."""
+
+    ok: bool
+    events: int
+    first_bad_id: int | None
+    problem: str | None
