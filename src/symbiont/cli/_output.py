@@ -6,6 +6,7 @@ import sys
 from typing import NoReturn
 
 import typer
+from rich.console import Console
 
 from symbiont.core.errors import (
     ConfigError,
@@ -38,6 +39,11 @@ def exit_code(exc: BaseException) -> int:
         if isinstance(exc, kind):
             return code
     return EXIT_FAILURE
+
+
+def console() -> Console:
+    """A Rich console; when output is not a terminal, wide enough that tables never wrap."""
+    return Console() if sys.stdout.isatty() else Console(width=250)
 
 
 def fail(exc: SymbiontError | str, code: int | None = None) -> NoReturn:

@@ -8,11 +8,10 @@ from typing import Annotated
 
 import anyio
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from symbiont.cli._context import cli_actor, local_service
-from symbiont.cli._output import fail
+from symbiont.cli._output import console, fail
 from symbiont.core.enums import RunStatus
 from symbiont.core.errors import SymbiontError
 from symbiont.core.models import Run
@@ -54,7 +53,7 @@ def approvals(
             ", ".join(policy.get("approvers", [])) or "any",
             str(policy.get("reason", "")),
         )
-    Console().print(table)
+    console().print(table)
 
 
 def approve(

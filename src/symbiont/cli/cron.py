@@ -9,11 +9,22 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from symbiont.cli import approvals
+from symbiont.cli import approvals, jobs
 from symbiont.core.clock import SystemClock
 from symbiont.cron import CronError, CronExpression
 
 app = typer.Typer(no_args_is_help=True, help="Manage scheduled jobs and cron expressions.")
+app.command("list")(jobs.list_jobs)
+app.command("add")(jobs.add)
+app.command("remove")(jobs.remove)
+app.command("pause")(jobs.pause)
+app.command("resume")(jobs.resume)
+app.command("reset")(jobs.reset)
+app.command("status")(jobs.status)
+app.command("run")(jobs.run)
+app.command("history")(jobs.history)
+app.command("backfill")(jobs.backfill)
+app.command("upcoming")(jobs.next_runs)
 app.command("approvals")(approvals.approvals)
 app.command("approve")(approvals.approve)
 app.command("reject")(approvals.reject)
