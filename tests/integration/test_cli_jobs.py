@@ -127,3 +127,21 @@ def test_backfill_dry_run_and_run(tmp_path: Path) -> None:
     assert done.output.splitlines()[-1] == "queued 3 run(s)"
     again = local("backfill", "h", "--from", "2026-01-01T00:00:00", "--to", "2026-01-01T03:00:00")
     assert again.output.splitlines()[-1] == "queued 0 run(s)"
+
+
+def test_audit_query_and_verify(cli: Cli) -> None:
+    """The audit log lists changes with their actor, and its chain verifies."""
+    cli("add", "--json", '{"name": "a", "agent_id": "a", "cron_expr": "@daily"}')
+    cli("pause", "a")
+    events = json.loads(cli_audit(cli, "query", "--type", "CronJobPaused", "--format", "json"))
+    assert [e["type"] for e in events] == ["CronJobPaused"]
+    verified = cli.runner.invoke(app, ["audit", "verify", *cli.target])
+    assert verified.exit_code == 0, verified.output
+    assert "audit chain ok" in verified.output
+
+
+def cli_audit(cli: Cli, *args: str) -> str:
+    """Run `symbi audit ARGS` against the same target."""
+    result = cli.runner.invoke(app, ["audit", *args, *cli.target])
+    assert result.exit_code == 0, result.output
+    return result.output

@@ -16,9 +16,10 @@ from typing import Any, Protocol
 from symbiont.api.present import job_out
 from symbiont.api.schemas import RunOut
 from symbiont.cli._context import cli_actor, local_service
-from symbiont.core.enums import JobStatus, RunStatus
+from symbiont.core.enums import JobStatus, RunStatus, SecurityEventType
+from symbiont.core.models import AuditEvent
 from symbiont.service import JobService
-from symbiont.store.base import JobFilter, RunFilter
+from symbiont.store.base import AuditFilter, JobFilter, RunFilter
 
 Json = dict[str, Any]
 
@@ -62,6 +63,14 @@ class Backend(Protocol):
 
     async def backfill(self, ref: str, start: datetime, end: datetime, dry_run: bool) -> Json:
         """Queue (or list) the occurrences of a time range."""
+        ...
+
+    async def audit(self, kind: str | None, since: datetime | None, limit: int) -> list[Json]:
+        """Audit events, oldest first."""
+        ...
+
+    async def verify_audit(self) -> Json:
+        """The audit chain's verification."""
         ...
 
 
@@ -114,6 +123,29 @@ class LocalBackend:
             ref, start, end, actor=cli_actor(), dry_run=dry_run
         )
         return {"occurrences": [t.isoformat() for t in times], "runs": [_run(r) for r in runs]}
+
+    async def audit(self, kind: str | None, since: datetime | None, limit: int) -> list[Json]:
+        query = AuditFilter(
+            type=SecurityEventType(kind) if kind else None, since=since, limit=limit
+        )
+        return [_event(e) for e in await self.service.audit(query)]
+
+    async def verify_audit(self) -> Json:
+        return dataclasses.asdict(await self.service.verify_audit())
+
+
+def _event(event: AuditEvent) -> Json:
+    return {
+        "id": event.id,
+        "ts": event.ts.isoformat(),
+        "type": event.type.value,
+        "job_id": event.job_id,
+        "run_id": event.run_id,
+        "actor": event.actor,
+        "details": dict(event.details),
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
 
 
 def _job(job: Any) -> Json:

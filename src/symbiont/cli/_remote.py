@@ -90,6 +90,19 @@ class RemoteBackend:
         body = await self._call("GET", f"/api/v1/schedule/{ref}/next_run", params={"count": count})
         return list(body["next_runs"])
 
+    async def audit(self, kind: str | None, since: datetime | None, limit: int) -> list[Json]:
+        params: dict[str, Any] = {"limit": limit}
+        if kind:
+            params["type"] = kind
+        if since:
+            params["since"] = since.isoformat()
+        result: list[Json] = await self._call("GET", "/api/v1/audit", params=params)
+        return result
+
+    async def verify_audit(self) -> Json:
+        result: Json = await self._call("GET", "/api/v1/audit/verify")
+        return result
+
     async def backfill(self, ref: str, start: datetime, end: datetime, dry_run: bool) -> Json:
         del ref, start, end, dry_run
         raise RemoteError("backfill runs on the local store only (use --db), not through --url")

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from symbiont import __version__
-from symbiont.cli import cron, run, up, validate
+from symbiont.cli import agentpin, audit, cron, run, up, validate
 
 app = typer.Typer(
     name="symbi",
@@ -16,6 +16,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(cron.app, name="cron")
+app.add_typer(agentpin.app, name="agentpin")
+app.add_typer(audit.app, name="audit")
 app.command("validate")(validate.validate)
 app.command("run")(run.run)
 app.command("up")(up.up)

@@ -17,10 +17,11 @@ from anyio.abc import TaskStatus
 
 from symbiont.api import AppState, create_app
 from symbiont.api.server import ApiServer
-from symbiont.config.settings import Settings
+from symbiont.config.settings import AgentPinConfig, Settings
 from symbiont.core.clock import Clock, SystemClock
 from symbiont.core.errors import ConfigError
 from symbiont.observability import log_runs
+from symbiont.policy.agentpin import AgentPinVerifier, FileKeys, HttpDiscovery, KeySource
 from symbiont.runtime.base import RuntimeSettings
 from symbiont.runtime.templates import resolve_template
 from symbiont.scheduler.daemon import CronScheduler, SchedulerSettings
@@ -54,6 +55,26 @@ def scheduler_settings(settings: Settings) -> SchedulerSettings:
         lease=timedelta(seconds=conf.lease_seconds),
         approval_timeout=timedelta(seconds=conf.approval_timeout_seconds),
         planner=OccurrencePlanner(catchup=conf.enable_missed_run_catchup),
+    )
+
+
+def build_verifier(config: AgentPinConfig, clock: Clock) -> AgentPinVerifier:
+    """Build the verifier ``[agentpin]`` describes: local keys if ``keys_path``, else HTTPS."""
+    source: KeySource
+    if config.keys_path:
+        source = FileKeys(Path(config.keys_path).expanduser())
+    else:
+        source = HttpDiscovery(
+            clock,
+            ttl=timedelta(seconds=config.discovery_ttl_seconds),
+            url_template=config.discovery_url,
+        )
+    return AgentPinVerifier(
+        source,
+        clock,
+        skew=timedelta(seconds=config.clock_skew_seconds),
+        audience=config.audience,
+        domain=config.domain,
     )
 
 
@@ -111,7 +132,9 @@ async def serve(
             agent_pin_required=settings.agentpin.required,
             agent_pin_domain=settings.agentpin.domain,
         )
-        dispatcher = AgentDispatcher(store, registry, runtime, clock, gate=gate)
+        dispatcher = AgentDispatcher(
+            store, registry, runtime, clock, gate=gate, pin=build_verifier(settings.agentpin, clock)
+        )
         scheduler = CronScheduler(store, dispatcher, clock, scheduler_settings(settings))
         log_runs(scheduler.events)
         service.on_change = scheduler.wake
