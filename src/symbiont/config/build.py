@@ -20,6 +20,9 @@ from symbiont.api.server import ApiServer
 from symbiont.config.settings import AgentPinConfig, Settings
 from symbiont.core.clock import Clock, SystemClock
 from symbiont.core.errors import ConfigError
+from symbiont.delivery.build import build_router
+from symbiont.delivery.router import DefaultDeliveryRouter
+from symbiont.delivery.settings import DeliverySettings
 from symbiont.observability import log_runs
 from symbiont.policy.agentpin import AgentPinVerifier, FileKeys, HttpDiscovery, KeySource
 from symbiont.runtime.base import RuntimeSettings
@@ -78,6 +81,26 @@ def build_verifier(config: AgentPinConfig, clock: Clock) -> AgentPinVerifier:
     )
 
 
+def log_dir(settings: Settings, environ: Mapping[str, str]) -> Path:
+    """The folder of job log files and the daemon's log.
+
+    ``[logging] dir`` / ``SYMBI_LOG_DIR``, else ``logs/`` beside the SQLite store.
+    """
+    if settings.logging.dir:
+        return Path(settings.logging.dir).expanduser()
+    return settings.sqlite_path(environ).parent / "logs"
+
+
+def build_delivery(
+    settings: Settings, environ: Mapping[str, str], clock: Clock
+) -> DefaultDeliveryRouter:
+    """The delivery router from ``[scheduler.delivery]``, with every built-in channel."""
+    config = DeliverySettings.from_config(
+        settings.scheduler.delivery, environ, log_dir=log_dir(settings, environ)
+    )
+    return build_router(config, environ, clock=clock)
+
+
 def check_exposure(settings: Settings) -> None:
     """Refuse to serve the API beyond loopback without an API key."""
     host = settings.api.host
@@ -133,7 +156,13 @@ async def serve(
             agent_pin_domain=settings.agentpin.domain,
         )
         dispatcher = AgentDispatcher(
-            store, registry, runtime, clock, gate=gate, pin=build_verifier(settings.agentpin, clock)
+            store,
+            registry,
+            runtime,
+            clock,
+            gate=gate,
+            pin=build_verifier(settings.agentpin, clock),
+            delivery=build_delivery(settings, environ, clock),
         )
         scheduler = CronScheduler(store, dispatcher, clock, scheduler_settings(settings))
         log_runs(scheduler.events)
