@@ -32,14 +32,16 @@ from tests.integration.daemon_util import DaemonProcess
 SECRETS = {
     "HOOK_TOKEN": "hook-token-s3cr3t",
     "HOOK_SECRET": "signing-s3cr3t",
+    "SLACK_TOKEN": "slack-t0ken",
 }
 
 
 class Receiver(ThreadingHTTPServer):
-    """An HTTP server on 127.0.0.1 that records every POST."""
+    """An HTTP server on 127.0.0.1 that records every POST and answers *reply* (JSON)."""
 
-    def __init__(self) -> None:
+    def __init__(self, reply: bytes | None = None) -> None:
         self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.reply = reply
         super().__init__(("127.0.0.1", 0), _Handler)
 
 
@@ -48,8 +50,15 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         assert isinstance(self.server, Receiver)
         self.server.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-        self.send_response(204)
+        if self.server.reply is None:
+            self.send_response(204)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(self.server.reply)))
         self.end_headers()
+        self.wfile.write(self.server.reply)
 
     def log_message(self, *_: Any) -> None:
         return
@@ -67,15 +76,24 @@ class Mailbox:
         return "250 OK"
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    """A live webhook receiver."""
-    server = Receiver()
+def _serve(server: Receiver) -> Iterator[Receiver]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A live webhook receiver."""
+    yield from _serve(Receiver())
+
+
+@pytest.fixture
+def slack() -> Iterator[Receiver]:
+    """A live server speaking Slack's chat.postMessage (answers ok)."""
+    yield from _serve(Receiver(reply=b'{"ok": true, "channel": "C1", "ts": "1.2"}'))
 
 
 @pytest.fixture
@@ -153,9 +171,9 @@ def _keys(folder: Path) -> tuple[str, str]:
 
 
 def test_policy_agentpin_and_delivery_through_the_daemon(
-    tmp_path: Path, receiver: Receiver, mailbox: tuple[Mailbox, int]
+    tmp_path: Path, receiver: Receiver, slack: Receiver, mailbox: tuple[Mailbox, int]
 ) -> None:
-    """Every channel receives its run, AgentPin passes or denies, approval holds a run."""
+    """Every channel receives its run, each condition denies or holds, AgentPin passes or denies."""
     box, smtp_port = mailbox
     good_pin, wrong_pin = _keys(tmp_path / "keys")
     hook = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
@@ -167,6 +185,27 @@ def test_policy_agentpin_and_delivery_through_the_daemon(
         textwrap.dedent(
             f"""
             agent echo {{ handler: "symbiont.testing.agents:echo" }}
+            agent slow {{ handler: "symbiont.testing.agents:slow" }}
+
+            schedule {{
+              name: "chatty"
+              agent: "echo"
+              at: "{at}"
+              delivery: ["stdout", "slack", "custom:recorder"]
+              slack_channel: "#ops"
+            }}
+            schedule {{
+              name: "prod-only"  agent: "echo"  at: "{at}"
+              policy {{ allowed_environments: ["production"] }}
+            }}
+            schedule {{
+              name: "needs-caps"  agent: "echo"  at: "{at}"
+              policy {{ require_capabilities: ["deployment"] }}
+            }}
+            schedule {{
+              name: "too-slow"  agent: "slow"  at: "{at}"
+              policy {{ max_runtime: "1s" }}
+            }}
 
             schedule {{
               name: "delivered"
@@ -207,6 +246,11 @@ def test_policy_agentpin_and_delivery_through_the_daemon(
             smtp_port = {smtp_port}
             smtp_tls = "none"
             email_from = "symbiont@example.com"
+            slack_api_token = "${{SLACK_TOKEN}}"
+            slack_api_url = "http://127.0.0.1:{slack.server_address[1]}/api"
+
+            [scheduler.delivery.custom_channels]
+            recorder = "symbiont.testing.channels:RecordingChannel"
 
             [agentpin]
             domain = "agents.example.com"
@@ -215,7 +259,13 @@ def test_policy_agentpin_and_delivery_through_the_daemon(
         )
     )
     db = tmp_path / "e2e.db"
-    env = {**SECRETS, "PIN_OK": good_pin, "PIN_WRONG": wrong_pin}
+    env = {
+        **SECRETS,
+        "PIN_OK": good_pin,
+        "PIN_WRONG": wrong_pin,
+        "SYMBI_ENV": "staging",
+        "SYMBI_RECORDING_FILE": str(tmp_path / "recorded.jsonl"),
+    }
     daemon = DaemonProcess(tmp_path, "--db", str(db), "--agents-dir", str(agents), env=env)
     try:
         daemon.wait_ready()
@@ -224,16 +274,14 @@ def test_policy_agentpin_and_delivery_through_the_daemon(
                 (r := _runs(db))
                 and all(
                     r.get(n, {}).get("status") not in (None, "queued", "running")
-                    for n in ("delivered", "pinned-ok", "pinned-wrong", "gated", "closed-window")
+                    for n in (*_EXPECTED, "gated")
                 )
                 and r
             )
         )
-        assert runs["pinned-ok"]["status"] == "succeeded"
-        assert runs["pinned-wrong"]["status"] == "denied"
-        assert "AgentPin verification failed" in runs["pinned-wrong"]["error"]
-        assert runs["closed-window"]["status"] == "denied"
-        assert "outside allowed_hours" in runs["closed-window"]["error"]
+        for name, (status, reason) in _EXPECTED.items():
+            assert runs[name]["status"] == status, (name, runs[name])
+            assert reason in (runs[name]["error"] or ""), (name, runs[name])
         assert runs["gated"]["status"] == "pending_approval"
         approve = CliRunner().invoke(
             app,
@@ -243,8 +291,33 @@ def test_policy_agentpin_and_delivery_through_the_daemon(
         assert approve.exit_code == 0, approve.output
         _until(lambda: _runs(db)["gated"]["status"] == "succeeded")
         _check_deliveries(tmp_path, db, receiver, box)
+        _check_chatty(tmp_path, db, slack, daemon)
     finally:
         assert daemon.stop() == 0
+
+
+_EXPECTED = {
+    "delivered": ("succeeded", ""),
+    "chatty": ("succeeded", ""),
+    "pinned-ok": ("succeeded", ""),
+    "pinned-wrong": ("denied", "AgentPin verification failed: "),
+    "closed-window": ("denied", "outside allowed_hours"),
+    "prod-only": ("denied", "environment 'staging' is not in allowed_environments"),
+    "needs-caps": ("denied", "lacks required capabilities ['deployment']"),
+    "too-slow": ("timed_out", "max_runtime"),
+}
+
+
+def _check_chatty(tmp_path: Path, db: Path, slack: Receiver, daemon: DaemonProcess) -> None:
+    run = _runs(db)["chatty"]
+    results = {d["channel"]: d["status"] for d in json.loads(run["deliveries"])}
+    assert results == {"stdout": "delivered", "slack": "delivered", "custom:recorder": "delivered"}
+    headers, body = slack.requests[0]
+    assert headers["authorization"] == "Bearer slack-t0ken"
+    assert json.loads(body)["channel"] == "#ops"
+    recorded = [json.loads(line) for line in (tmp_path / "recorded.jsonl").read_text().splitlines()]
+    assert [r["run_id"] for r in recorded] == [run["id"]]
+    assert run["id"] in daemon.log_path.read_text()  # the stdout channel printed the run
 
 
 def _check_deliveries(tmp_path: Path, db: Path, receiver: Receiver, box: Mailbox) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from symbiont.testing.channels import RecordingChannel
 from symbiont.testing.clock import FakeClock
 from symbiont.testing.dispatch import ScriptedDispatcher
 from symbiont.testing.wait import wait_until
 
-__all__ = ("FakeClock", "ScriptedDispatcher", "wait_until")
+__all__ = ("FakeClock", "RecordingChannel", "ScriptedDispatcher", "wait_until")
