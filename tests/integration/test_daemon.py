@@ -89,6 +89,14 @@ def test_up_runs_agents_on_time_and_stops_gracefully(tmp_path: Path) -> None:
         health = httpx.get(f"{url}/api/v1/health/scheduler", timeout=5).json()
         assert (health["status"], health["active_jobs"], health["paused_jobs"]) == ("healthy", 2, 0)
         assert health["metrics"]["runs_succeeded"] >= 1
+        metrics = httpx.get(f"{url}/metrics", timeout=5).text
+        assert 'symbiont_cron_runs_total{job_name="every-second",status="succeeded"}' in metrics
+        for family in (
+            "symbiont_cron_execution_duration_seconds_bucket",
+            "symbiont_cron_in_flight_jobs",
+            "symbiont_cron_lateness_seconds_count",
+        ):
+            assert family in metrics
     finally:
         code = daemon.stop(signal.SIGTERM)
     assert code == 0, daemon.log_path.read_text()

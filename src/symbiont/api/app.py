@@ -10,7 +10,8 @@ from fastapi import Depends, FastAPI
 from symbiont import __version__
 from symbiont.api import errors
 from symbiont.api.auth import actor
-from symbiont.api.routes import approvals, audit, health, jobs, runs
+from symbiont.api.routes import approvals, audit, health, jobs, metrics, runs
+from symbiont.observability.metrics import SchedulerMetrics
 from symbiont.scheduler.daemon import CronScheduler
 from symbiont.service import JobService
 
@@ -22,6 +23,8 @@ class AppState:
     service: JobService
     scheduler: CronScheduler | None = None
     """The scheduler running in this process, if any (health, wake-ups)."""
+    metrics: SchedulerMetrics | None = None
+    """Prometheus metrics of this daemon (``GET /metrics``), when enabled."""
     api_keys: Mapping[str, str] = field(default_factory=dict)
     """Accepted keys by actor name; empty means no authentication (loopback only)."""
 
@@ -40,5 +43,6 @@ def create_app(state: AppState) -> FastAPI:
     app.include_router(jobs.router, dependencies=protected)
     app.include_router(runs.router, dependencies=protected)
     app.include_router(audit.router, dependencies=protected)
+    app.include_router(metrics.router, dependencies=protected)
     app.include_router(approvals.router, dependencies=protected)
     return app

@@ -24,6 +24,7 @@ from symbiont.delivery.build import build_router
 from symbiont.delivery.router import DefaultDeliveryRouter
 from symbiont.delivery.settings import DeliverySettings
 from symbiont.observability import log_runs
+from symbiont.observability.metrics import SchedulerMetrics
 from symbiont.policy.agentpin import AgentPinVerifier, FileKeys, HttpDiscovery, KeySource
 from symbiont.runtime.base import RuntimeSettings
 from symbiont.runtime.templates import resolve_template
@@ -168,7 +169,11 @@ async def serve(
         log_runs(scheduler.events)
         service.on_change = scheduler.wake
         keys = {n: resolve_template(k, environ) for n, k in settings.api.named_keys().items()}
-        state = AppState(service=service, scheduler=scheduler, api_keys=keys)
+        metrics = None
+        if settings.scheduler.enable_metrics:
+            metrics = SchedulerMetrics()
+            metrics.attach(scheduler.events, lambda: scheduler.stats.in_flight)
+        state = AppState(service=service, scheduler=scheduler, metrics=metrics, api_keys=keys)
         api = ApiServer(create_app(state), settings.api.host, settings.api.port)
         watcher = anyio.CancelScope()
 

@@ -40,7 +40,15 @@ class RunFinished:
     dead_lettered: bool = False
 
 
-Event = RunClaimed | RunStarted | RunFinished
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunSkipped:
+    """An occurrence was recorded skipped when it was due to start (its job was full)."""
+
+    job_name: str
+    reason: str
+
+
+Event = RunClaimed | RunStarted | RunFinished | RunSkipped
 Subscriber = Callable[[Event], None]
 
 

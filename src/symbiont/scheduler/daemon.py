@@ -16,7 +16,7 @@ from anyio.abc import TaskGroup, TaskStatus
 from symbiont.core.clock import Clock
 from symbiont.core.enums import JobStatus, RunStatus, RunTrigger, SecurityEventType, SessionMode
 from symbiont.core.errors import InvalidTransition
-from symbiont.core.events import EventBus, RunClaimed, RunFinished, RunStarted
+from symbiont.core.events import EventBus, RunClaimed, RunFinished, RunSkipped, RunStarted
 from symbiont.core.ids import new_id
 from symbiont.core.models import Job, JobSchedule, Run
 from symbiont.scheduler.planner import OccurrencePlanner
@@ -353,6 +353,7 @@ class CronScheduler:
         )
         if result.run is None and result.skipped_reason:
             self._count(RunStatus.skipped)
+            self.events.publish(RunSkipped(job_name=job.name, reason=result.skipped_reason))
         return result.run
 
     async def _execute(self, job: Job, run: Run) -> None:
