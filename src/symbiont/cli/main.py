@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from symbiont import __version__
-from symbiont.cli import agentpin, audit, cron, run, up, validate
+from symbiont.cli import agentpin, audit, config_cmd, cron, run, up, validate
 
 app = typer.Typer(
     name="symbi",
@@ -18,6 +18,7 @@ app = typer.Typer(
 app.add_typer(cron.app, name="cron")
 app.add_typer(agentpin.app, name="agentpin")
 app.add_typer(audit.app, name="audit")
+app.add_typer(config_cmd.app, name="config")
 app.command("validate")(validate.validate)
 app.command("run")(run.run)
 app.command("up")(up.up)
