@@ -11,7 +11,9 @@ import time
 from pathlib import Path
 
 import httpx
+from typer.testing import CliRunner
 
+from symbiont.cli.main import app
 from tests.integration.daemon_util import DaemonProcess
 
 HELLO = f'{sys.executable} -c \'import os; print("hello from", os.environ["SYMBI_JOB_NAME"])\''
@@ -103,6 +105,23 @@ def test_up_runs_agents_on_time_and_stops_gracefully(tmp_path: Path) -> None:
     events = [e["event"] for e in daemon.events()]
     assert "daemon.stopping" in events
     assert "scheduler.stopped" in events
+    _check_logs_command(db)
+
+
+def _check_logs_command(db: Path) -> None:
+    """`symbi logs` reads the daemon's log file: filter by text, by level, as JSON."""
+    runner = CliRunner()
+    finished = runner.invoke(
+        app, ["logs", "--db", str(db), "--filter", "run.finished", "--format", "json"]
+    )
+    assert finished.exit_code == 0, finished.output
+    lines = [json.loads(line) for line in finished.output.splitlines()]
+    assert lines
+    assert {line["event"] for line in lines} == {"run.finished"}
+    warnings = runner.invoke(app, ["logs", "--db", str(db), "--level", "error"])
+    assert "run.finished" not in warnings.output
+    missing = runner.invoke(app, ["logs", "--db", str(db.parent / "elsewhere" / "x.db")])
+    assert missing.exit_code == 3
 
 
 def test_restart_is_idempotent_and_reports_changes(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from symbiont import __version__
-from symbiont.cli import agentpin, audit, config_cmd, cron, run, up, validate
+from symbiont.cli import agentpin, audit, config_cmd, cron, logs, run, up, validate
 
 app = typer.Typer(
     name="symbi",
@@ -22,6 +22,7 @@ app.add_typer(config_cmd.app, name="config")
 app.command("validate")(validate.validate)
 app.command("run")(run.run)
 app.command("up")(up.up)
+app.command("logs")(logs.logs)
 
 
 def _version(value: bool) -> None:

@@ -13,6 +13,7 @@ from symbiont.cli._output import fail
 from symbiont.config import load_settings
 from symbiont.core.errors import SymbiontError
 from symbiont.observability import configure_logging
+from symbiont.observability.logging import LOG_FILE_NAME
 
 
 def up(
@@ -30,7 +31,7 @@ def up(
     port: Annotated[int | None, typer.Option("--port", help="API port (8080).")] = None,
 ) -> None:
     """Start the daemon: load the agents folder, run schedules, serve the API."""
-    from symbiont.config.build import serve  # noqa: PLC0415 - keeps other commands fast to start
+    from symbiont.config.build import log_dir, serve  # noqa: PLC0415 - keeps other commands fast
 
     try:
         settings = load_settings(
@@ -43,15 +44,15 @@ def up(
                 "api.port": port,
             },
         )
-        log_dir = settings.logging.dir
-        stream = configure_logging(
-            settings.logging.level, Path(log_dir) / "symbi.log" if log_dir else None
+        environ = dict(os.environ)
+        handle = configure_logging(
+            settings.logging.level, log_dir(settings, environ) / LOG_FILE_NAME
         )
         try:
-            anyio.run(serve, settings, dict(os.environ))
+            anyio.run(serve, settings, environ)
         finally:
-            if log_dir:
-                stream.close()
+            if handle is not None:
+                handle.close()
     except SymbiontError as exc:
         fail(exc)
     except KeyboardInterrupt:

@@ -1,11 +1,17 @@
-"""structlog setup: one JSON object per line, with the run's ids bound from context."""
+"""structlog setup: readable lines on a terminal, and one JSON object per line in the log file.
+
+The daemon always keeps its structured log in ``<log dir>/symbi.log`` (what `symbi logs`
+reads) and also writes to stderr: readable on a terminal, JSON otherwise.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from collections.abc import MutableMapping
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import structlog
 
@@ -15,33 +21,47 @@ _LEVELS = {
     "warning": logging.WARNING,
     "error": logging.ERROR,
 }
+LOG_FILE_NAME = "symbi.log"
 
 
-def configure_logging(level: str = "info", log_file: Path | None = None) -> TextIO:
-    """Send structured logs at *level* or above to *log_file* (appended) or stderr.
+class _FileSink:
+    """A processor that appends each event, as JSON, to the log file."""
 
-    A file or a pipe gets one JSON object per line; a terminal gets aligned, readable
-    lines with the same fields. Returns the stream written to (the caller closes a file).
+    def __init__(self, handle: TextIO) -> None:
+        self._handle = handle
+
+    def __call__(
+        self, _logger: Any, _method: str, event: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        self._handle.write(json.dumps(event, default=str) + "\n")
+        return event
+
+
+def configure_logging(level: str = "info", log_file: Path | None = None) -> TextIO | None:
+    """Log at *level* or above to stderr and, when given, to *log_file* (JSON lines).
+
+    Returns the opened log file (the caller closes it when the daemon stops), or None.
     """
-    stream: TextIO = sys.stderr
+    handle: TextIO | None = None
+    processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True, key="ts"),
+        structlog.processors.format_exc_info,
+    ]
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        stream = log_file.open("a", encoding="utf-8", buffering=1)
-    renderer: structlog.typing.Processor = (
+        handle = log_file.open("a", encoding="utf-8", buffering=1)
+        processors.append(_FileSink(handle))
+    processors.append(
         structlog.dev.ConsoleRenderer(colors=False)
-        if stream.isatty()
+        if sys.stderr.isatty()
         else structlog.processors.JSONRenderer(sort_keys=False)
     )
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True, key="ts"),
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
+        processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)),
-        logger_factory=structlog.PrintLoggerFactory(file=stream),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
-    return stream
+    return handle
