@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from symbiont import __version__
 from symbiont.api import errors
 from symbiont.api.auth import actor
+from symbiont.api.limits import BodyLimit
 from symbiont.api.routes import approvals, audit, health, jobs, metrics, runs
 from symbiont.observability.metrics import SchedulerMetrics
 from symbiont.scheduler.daemon import CronScheduler
@@ -26,6 +27,8 @@ class AppState:
     metrics: SchedulerMetrics | None = None
     """Prometheus metrics of this daemon (``GET /metrics``), when enabled."""
     api_keys: Mapping[str, str] = field(default_factory=dict)
+    max_body_bytes: int = 1024 * 1024
+    """Larger request bodies are refused with 413."""
     """Accepted keys by actor name; empty means no authentication (loopback only)."""
 
 
@@ -38,8 +41,10 @@ def create_app(state: AppState) -> FastAPI:
     )
     app.state.symbiont = state
     errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=state.max_body_bytes)
     app.include_router(health.router)
     protected = [Depends(actor)]
+    app.include_router(health.protected, dependencies=protected)
     app.include_router(jobs.router, dependencies=protected)
     app.include_router(runs.router, dependencies=protected)
     app.include_router(audit.router, dependencies=protected)

@@ -173,7 +173,13 @@ async def serve(
         if settings.scheduler.enable_metrics:
             metrics = SchedulerMetrics()
             metrics.attach(scheduler.events, lambda: scheduler.stats.in_flight)
-        state = AppState(service=service, scheduler=scheduler, metrics=metrics, api_keys=keys)
+        state = AppState(
+            service=service,
+            scheduler=scheduler,
+            metrics=metrics,
+            api_keys=keys,
+            max_body_bytes=settings.api.max_body_bytes,
+        )
         api = ApiServer(create_app(state), settings.api.host, settings.api.port)
         watcher = anyio.CancelScope()
 

@@ -91,6 +91,8 @@ class ApiConfig(BaseModel):
     port: int = Field(8080, ge=0, lt=65536)
     key: str | None = None
     """The API key (``SYMBI_API_KEY``); its actor name is ``default``."""
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    """Request bodies larger than this are refused (413)."""
     keys: dict[str, str] = Field(default_factory=dict)
     """More keys by actor name (``alice = "${ALICE_KEY}"``): the name is who approves."""
 

@@ -10,6 +10,9 @@ from symbiont.api.schemas import Health, HealthMetrics, SchedulerHealth
 from symbiont.core.enums import JobStatus
 
 router = APIRouter(prefix="/api/v1/health", tags=["health"])
+"""Liveness: public, so probes need no key; it says nothing but "ok" and the version."""
+protected = APIRouter(prefix="/api/v1/health", tags=["health"])
+"""Scheduler health: counts and errors, behind the API key."""
 
 
 @router.get("")
@@ -18,7 +21,7 @@ async def health() -> Health:
     return Health(status="ok", version=__version__)
 
 
-@router.get("/scheduler")
+@protected.get("/scheduler")
 async def scheduler_health(service: ServiceDep, scheduler: SchedulerDep) -> SchedulerHealth:
     """Scheduler health: job counts from the store, run counters of this node."""
     counts = await service.store.count_jobs()
