@@ -23,7 +23,7 @@ from tests.unit.delivery.helpers import (
 )
 
 pytestmark = pytest.mark.anyio
-TOKEN_TEMPLATE = "${SLACK_API_TOKEN}"  # noqa: S105 - a template, resolved from ENVIRON
+TOKEN_TEMPLATE = "${SLACK_API_TOKEN}"
 ENVIRON = {"SLACK_API_TOKEN": "xoxb-1", "HOOK_TOKEN": "tok-9"}
 
 

@@ -20,9 +20,9 @@ from tests.unit.delivery.helpers import (
 )
 
 pytestmark = pytest.mark.anyio
-TOKEN = "xoxb-test-token-42"  # noqa: S105 - the fake server's bot token
-TOKEN_TEMPLATE = "${SLACK_API_TOKEN}"  # noqa: S105 - a template, resolved to TOKEN
-WRONG_TOKEN = "xoxb-wrong-token"  # noqa: S105 - a token the fake server refuses
+TOKEN = "xoxb-test-token-42"
+TOKEN_TEMPLATE = "${SLACK_API_TOKEN}"
+WRONG_TOKEN = "xoxb-wrong-token"
 CHANNELS = {"#ops", "#security", "C0123"}
 
 

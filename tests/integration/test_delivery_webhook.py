@@ -25,8 +25,8 @@ from tests.unit.delivery.helpers import (
 )
 
 pytestmark = pytest.mark.anyio
-SECRET = "whsec-s3cr3t-value"  # noqa: S105 - the test's signing secret
-SECRET_TEMPLATE = "${HOOK_SECRET}"  # noqa: S105 - a template, resolved to SECRET
+SECRET = "whsec-s3cr3t-value"
+SECRET_TEMPLATE = "${HOOK_SECRET}"
 ENVIRON = {"METRICS_API_KEY": "key-123-abc", "HOOK_SECRET": SECRET, "REGION": "eu"}
 
 

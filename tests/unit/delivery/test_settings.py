@@ -8,8 +8,8 @@ from pathlib import Path
 from symbiont.config.settings import DeliveryConfig, load_settings
 from symbiont.delivery import DeliverySettings
 
-TOKEN_TEMPLATE = "${SLACK_API_TOKEN}"  # noqa: S105 - a template, not a token
-PASSWORD_TEMPLATE = "${SMTP_PASS}"  # noqa: S105 - a template, not a password
+TOKEN_TEMPLATE = "${SLACK_API_TOKEN}"
+PASSWORD_TEMPLATE = "${SMTP_PASS}"
 
 
 def test_defaults_follow_the_spec() -> None:
