@@ -23,7 +23,7 @@ def match_key(keys: Mapping[str, str], presented: str) -> str | None:
     return found
 
 
-def actor(request: Request) -> str:
+async def actor(request: Request) -> str:
     """Authenticate the request; return the actor name, or raise 401."""
     keys = state_of(request).api_keys
     if not keys:

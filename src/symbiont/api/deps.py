@@ -11,11 +11,11 @@ from symbiont.scheduler.daemon import CronScheduler
 from symbiont.service import JobService
 
 
-def _service(request: Request) -> JobService:
+async def _service(request: Request) -> JobService:
     return state_of(request).service
 
 
-def _scheduler(request: Request) -> CronScheduler | None:
+async def _scheduler(request: Request) -> CronScheduler | None:
     return state_of(request).scheduler
 
 

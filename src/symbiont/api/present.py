@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from symbiont.api.schemas import JobOut
 from symbiont.core.codec import heartbeat_to_dict, policy_to_dict
@@ -26,8 +27,14 @@ def describe(job: Job) -> str | None:
         return f"Once, at {job.at.isoformat()}"
     if job.cron_expr is None:
         return None
+    seed = job.name if "H" in job.cron_expr.upper() else ""
+    return _describe(job.cron_expr, job.timezone, seed)
+
+
+@lru_cache(maxsize=4096)
+def _describe(cron_expr: str, timezone: str, seed: str) -> str | None:
     try:
-        return CronExpression.parse(job.cron_expr, timezone=job.timezone, seed=job.name).describe()
+        return CronExpression.parse(cron_expr, timezone=timezone, seed=seed or None).describe()
     except CronError:
         return None
 
