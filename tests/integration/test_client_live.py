@@ -179,7 +179,7 @@ def test_unknown_jobs_raise_not_found(client: SymbiontClient) -> None:
 def test_a_wrong_or_missing_key_raises_auth_error(
     daemon_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The daemon's 401 becomes AuthError, for a wrong key and for no key at all."""
+    """The daemon's 401 becomes AuthError for a wrong key or none, scheduler health included."""
     monkeypatch.delenv("SYMBI_API_KEY", raising=False)
     with SymbiontClient(daemon_url, api_key="wrong") as wrong:
         with pytest.raises(AuthError, match="invalid API key") as caught:
@@ -187,8 +187,8 @@ def test_a_wrong_or_missing_key_raises_auth_error(
         assert (caught.value.status, caught.value.code) == (401, "UNAUTHORIZED")
     with SymbiontClient(daemon_url) as anonymous, pytest.raises(AuthError, match="missing"):
         anonymous.schedule.list()
-    with SymbiontClient(daemon_url, api_key="wrong") as wrong:
-        assert wrong.schedule.health().status == "healthy"  # health needs no key
+    with SymbiontClient(daemon_url, api_key="wrong") as wrong, pytest.raises(AuthError):
+        wrong.schedule.health()  # scheduler health shows counts: it needs the key too
 
 
 def test_invalid_definitions_raise_validation_error_with_problems(client: SymbiontClient) -> None:
