@@ -19,10 +19,6 @@ def test_api_benchmark_quick() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    rows = [
-        line
-        for line in result.stdout.splitlines()
-        if line.startswith(("| GET", "| POST"))
-    ]
+    rows = [line for line in result.stdout.splitlines() if line.startswith(("| GET", "| POST"))]
     assert len(rows) == 3
     assert all(row.rstrip(" |").endswith("| 0") for row in rows), rows

@@ -241,3 +241,19 @@ async def test_a_job_without_url_fails() -> None:
     """A webhook delivery for a job without webhook_url says so."""
     result = await router().route("webhook", make_job(), make_run(), "out")
     assert result.error == "job 'disk-check' has no webhook_url"
+
+
+async def test_default_auth_header_applies_when_the_job_sets_none() -> None:
+    """SYMBI_WEBHOOK_AUTH_HEADER authorizes webhooks without their own Authorization header."""
+    default = WebhookSettings(auth_header="Bearer ${METRICS_API_KEY}")
+    with receiver() as server:
+        plain = await router(webhook=default).route(
+            "webhook", webhook_job(server.url), make_run(), "o"
+        )
+        own = webhook_job(server.url, webhook_headers={"Authorization": "Token mine"})
+        mine = await router(webhook=default).route("webhook", own, make_run(), "o")
+    assert (plain.status, mine.status) == ("delivered", "delivered")
+    assert [r.headers["authorization"] for r in server.requests] == [
+        "Bearer key-123-abc",
+        "Token mine",
+    ]

@@ -37,6 +37,8 @@ class DeliveryConfig(BaseModel):
     retry_backoff_seconds: float = Field(1.0, gt=0, le=600)
     retry_max_backoff_seconds: float = Field(30.0, gt=0, le=3600)
     webhook_allowed_hosts: tuple[str, ...] = ()
+    webhook_auth_header: str | None = None
+    """Default ``Authorization`` of webhooks that set none (``SYMBI_WEBHOOK_AUTH_HEADER``)."""
     slack_webhook_url: str | None = None
     slack_api_url: str = "https://slack.com/api"
     smtp_tls: Literal["starttls", "tls", "none"] | None = None
@@ -164,6 +166,7 @@ ENV_KEYS: dict[str, str] = {
     "SYMBI_SCHEDULER_MAX_JITTER": "scheduler.max_jitter_seconds",
     "SYMBI_SCHEDULER_MAX_CONCURRENT": "scheduler.max_concurrent_jobs",
     "SYMBI_SLACK_TOKEN": "scheduler.delivery.slack_api_token",
+    "SYMBI_WEBHOOK_AUTH_HEADER": "scheduler.delivery.webhook_auth_header",
     "SYMBI_AGENTPIN_REQUIRED": "agentpin.required",
     "SYMBI_AGENTPIN_DOMAIN": "agentpin.domain",
     "SYMBI_DB": "store.path",

@@ -54,6 +54,8 @@ class WebhookSettings:
     """httpx timeout for connecting, each read and each write."""
     allowed_hosts: tuple[str, ...] = ()
     """Hosts a webhook may target (``example.com``, ``*.example.com``); empty allows any."""
+    auth_header: str | None = None
+    """``SYMBI_WEBHOOK_AUTH_HEADER``: ``Authorization`` of webhooks whose job sets none."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -156,6 +158,7 @@ class DeliverySettings:
             webhook=WebhookSettings(
                 timeout=timedelta(seconds=config.webhook_timeout_seconds),
                 allowed_hosts=tuple(config.webhook_allowed_hosts),
+                auth_header=config.webhook_auth_header,
             ),
             slack=SlackSettings(
                 webhook_url=config.slack_webhook_url,
@@ -214,6 +217,8 @@ class DeliveryConfigLike(Protocol):
     def retry_max_backoff_seconds(self) -> float: ...  # noqa: D102
     @property
     def webhook_allowed_hosts(self) -> Sequence[str]: ...  # noqa: D102
+    @property
+    def webhook_auth_header(self) -> str | None: ...  # noqa: D102
     @property
     def slack_webhook_url(self) -> str | None: ...  # noqa: D102
     @property

@@ -129,6 +129,11 @@ class WebhookChannel:
                 raise DeliveryError(self.name, f"header {key!r} holds a line break")
             headers[key] = value
             secrets.append(value)
+        default_auth = self._settings.webhook.auth_header
+        if default_auth and "authorization" not in headers:
+            value = resolve(self.name, "SYMBI_WEBHOOK_AUTH_HEADER", default_auth, environ)
+            headers["Authorization"] = value
+            secrets.append(value)
         headers["Content-Type"] = "application/json"
         headers["Idempotency-Key"] = run.id
         if job.webhook_secret:
