@@ -61,3 +61,17 @@ async def test_bodies_over_the_limit_are_refused(http: httpx.AsyncClient) -> Non
     )
     assert response.status_code == 413
     assert response.json()["code"] == "TOO_LARGE"
+
+
+async def test_openapi_declares_every_response(http: httpx.AsyncClient) -> None:
+    """Each protected operation declares its success model and the JSON error model."""
+    spec = (await http.get("/openapi.json")).json()
+    assert "ErrorOut" in spec["components"]["schemas"]
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if (method, path) in PUBLIC:
+                continue
+            codes = set(operation["responses"])
+            assert {"401", "422"} <= codes, (method, path, codes)
+            success = [c for c in codes if c.startswith("2")]
+            assert success, (method, path)

@@ -12,6 +12,7 @@ from symbiont.api import errors
 from symbiont.api.auth import actor
 from symbiont.api.limits import BodyLimit
 from symbiont.api.routes import approvals, audit, health, jobs, metrics, runs
+from symbiont.api.schemas import ERROR_RESPONSES
 from symbiont.observability.metrics import SchedulerMetrics
 from symbiont.scheduler.daemon import CronScheduler
 from symbiont.service import JobService
@@ -44,10 +45,7 @@ def create_app(state: AppState) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=state.max_body_bytes)
     app.include_router(health.router)
     protected = [Depends(actor)]
-    app.include_router(health.protected, dependencies=protected)
-    app.include_router(jobs.router, dependencies=protected)
-    app.include_router(runs.router, dependencies=protected)
-    app.include_router(audit.router, dependencies=protected)
-    app.include_router(metrics.router, dependencies=protected)
-    app.include_router(approvals.router, dependencies=protected)
+    for router in (health.protected, jobs.router, runs.router, audit.router, metrics.router):
+        app.include_router(router, dependencies=protected, responses=ERROR_RESPONSES)
+    app.include_router(approvals.router, dependencies=protected, responses=ERROR_RESPONSES)
     return app

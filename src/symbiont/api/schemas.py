@@ -247,3 +247,26 @@ class AuditVerifyOut(BaseModel):
     events: int
     first_bad_id: int | None
     problem: str | None
+
+
+class ErrorOut(BaseModel):
+    """Every error response: what is wrong, a stable code, and details (field problems)."""
+
+    error: str
+    code: str
+    details: Any = None
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": text}
+    for status, text in (
+        (401, "Missing or invalid API key"),
+        (403, "The key's actor may not do this"),
+        (404, "No such job or run"),
+        (409, "Conflicts with the current state (duplicate name, wrong status)"),
+        (413, "Request body too large"),
+        (422, "Invalid input; details lists each problem"),
+        (503, "The store is unavailable"),
+    )
+}
+"""Error responses declared on every protected route, for an accurate OpenAPI document."""
