@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test browser lint typecheck unit bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,14 @@ run: $(STAMP)
 	$(BIN)/symbi validate examples/*.symbi
 	$(BIN)/symbi up --agents-dir examples --db .symbi/symbi.db
 
-## test: set up and run every check and test
-test: lint typecheck unit
+## test: set up and run every check and test (the dashboard tests need /usr/bin/chromium:
+## installed here when missing and we are root, as on CI)
+test: browser lint typecheck unit
+
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 \
+	  || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null); fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples

@@ -11,7 +11,7 @@ from symbiont import __version__
 from symbiont.api import errors
 from symbiont.api.auth import actor
 from symbiont.api.limits import BodyLimit
-from symbiont.api.routes import approvals, audit, health, jobs, metrics, runs
+from symbiont.api.routes import approvals, audit, dashboard, health, jobs, metrics, runs
 from symbiont.api.schemas import ERROR_RESPONSES
 from symbiont.observability.metrics import SchedulerMetrics
 from symbiont.scheduler.daemon import CronScheduler
@@ -48,4 +48,5 @@ def create_app(state: AppState) -> FastAPI:
     for router in (health.protected, jobs.router, runs.router, audit.router, metrics.router):
         app.include_router(router, dependencies=protected, responses=ERROR_RESPONSES)
     app.include_router(approvals.router, dependencies=protected, responses=ERROR_RESPONSES)
+    dashboard.install(app)
     return app
