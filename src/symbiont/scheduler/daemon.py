@@ -127,6 +127,7 @@ class CronScheduler:
         self._jobs: dict[str, Job] = {}
         self._sessions: dict[str, SessionState] = {}
         self._reserved = 0
+        self._warmed_for: datetime | None = None
         self._idle = anyio.Event()
         self._finisher = _Finisher(
             store, clock, settings.default_max_retries, f"scheduler@{settings.node_id}"
@@ -198,8 +199,11 @@ class CronScheduler:
         if due is None:
             return cap
         delay = min(cap, max(0.0, (due - self.clock.now()).total_seconds()))
-        if delay > _LOOKAHEAD_MIN_IDLE_S:
+        if delay > _LOOKAHEAD_MIN_IDLE_S and due != self._warmed_for:
             await self._warm_definitions(due)
+            self._warmed_for = due
+            # the warm-up took time: sleep only what is left until the due time
+            delay = min(cap, max(0.0, (due - self.clock.now()).total_seconds()))
         return delay
 
     async def _warm_definitions(self, due: datetime) -> None:
@@ -357,12 +361,15 @@ class CronScheduler:
         return result.run
 
     async def _execute(self, job: Job, run: Run) -> None:
-        assert run.started_at is not None  # noqa: S101 - start_run sets it
-        self.events.publish(RunStarted(run=run, lateness=run.started_at - run.scheduled_for))
+        # The claim may have marked the run running a moment before the agent really starts
+        # (a burst queues behind other runs): the record gets the real start time.
+        began = self.clock.now()
+        self.events.publish(RunStarted(run=run, lateness=began - run.scheduled_for))
         self.stats.in_flight += 1
         try:
             with structlog.contextvars.bound_contextvars(job_id=job.id, run_id=run.id):
                 outcome = await self.dispatcher(job, run, self._sessions.pop(job.id, None))
+            outcome = dataclasses.replace(outcome, started_at=began)
         finally:
             self.stats.in_flight -= 1
             if not self.stats.in_flight:

@@ -460,8 +460,10 @@ class SqlJobStore:
         default_max_retries: int,
         actor: str,
     ) -> tuple[FinishedRun, list[AuditRecord]]:
+        started = outcome.started_at or run.started_at
         finished = dataclasses.replace(
             run,
+            started_at=started,
             status=outcome.status,
             output=outcome.output,
             summary=outcome.summary,
@@ -476,7 +478,7 @@ class SqlJobStore:
         await tx.execute(
             "UPDATE runs SET status = %s, output = %s, summary = %s, error_message = %s,"
             " iterations = %s, execution_time_ms = %s, deliveries = %s, finished_at = %s,"
-            " lease_expires_at = NULL, details = %s WHERE id = %s",
+            " lease_expires_at = NULL, details = %s, started_at = %s WHERE id = %s",
             (
                 outcome.status.value,
                 outcome.output,
@@ -487,6 +489,7 @@ class SqlJobStore:
                 _sql.deliveries_to_json(outcome.deliveries) if outcome.deliveries else "[]",
                 to_us(now),
                 _sql.dumps(dict(finished.details)) if finished.details else "{}",
+                to_us(started),
                 run.id,
             ),
         )

@@ -129,6 +129,8 @@ class RunOutcome:
     """The job's carried session after this run, written in the same transaction."""
     audit: tuple[AuditRecord, ...] = ()
     """Extra audit events of the run (an AgentPin failure...), appended in the same transaction."""
+    started_at: datetime | None = None
+    """When the agent really started, if later than the recorded start (burst queueing)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
