@@ -27,6 +27,7 @@ from symbiont.store.base import (
     JobStore,
     RunOutcome,
     SessionState,
+    recovery_of,
 )
 
 _log = structlog.get_logger("symbiont.scheduler")
@@ -459,7 +460,7 @@ class CronScheduler:
                 default_max_retries=self.settings.default_max_retries,
                 actor=self._actor,
             )
-            await self.store.create_run(_recovery(started, self.clock.now()))
+            await self.store.create_run(recovery_of(started, self.clock.now()))
         except InvalidTransition:
             return  # its outcome was written just before the cancellation
         except Exception as exc:  # noqa: BLE001 - the lease expiry will recover it instead
@@ -504,21 +505,6 @@ class CronScheduler:
         self.stats.store_errors += 1
         self.stats.last_store_error = f"{type(exc).__name__}: {exc}"
         _log.warning("scheduler.store_error", error=self.stats.last_store_error)
-
-
-def _recovery(run: Run, now: datetime) -> Run:
-    return Run(
-        id=new_id(),
-        job_id=run.job_id,
-        job_name=run.job_name,
-        trigger=RunTrigger.recovery,
-        scheduled_for=run.scheduled_for,
-        status=RunStatus.queued,
-        attempt=run.attempt + 1,
-        input=run.input,
-        details={"recovers": run.id},
-        created_at=now,
-    )
 
 
 @dataclass(slots=True)

@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from symbiont.core.enums import JobStatus, RunStatus, RunTrigger, SecurityEventType
+from symbiont.core.enums import JobStatus, RunStatus, SecurityEventType
 from symbiont.core.errors import (
     ConflictError,
     DuplicateJobName,
@@ -42,6 +42,7 @@ from symbiont.store.base import (
     RunOutcome,
     SessionState,
     StartResult,
+    recovery_of,
 )
 
 _JOB_INSERT = f"INSERT INTO jobs ({JOB_SELECT}) VALUES ({', '.join(['%s'] * len(JOB_COLUMNS))})"  # noqa: S608 - constant column list
@@ -602,7 +603,7 @@ class SqlJobStore:
                 (now_us,),
             )
             lost = [_sql.row_to_run(r) for r in rows]
-            recoveries = [_recovery_of(run, now) for run in lost]
+            recoveries = [recovery_of(run, now) for run in lost]
             await tx.executemany(
                 "UPDATE runs SET status = 'interrupted', finished_at = %s, error_message = %s,"
                 " lease_expires_at = NULL WHERE id = %s",
@@ -1025,21 +1026,6 @@ def _finish_events(run: Run, job: Job | None, dead: bool, actor: str) -> list[Au
 def _lost_message(run: Run) -> str:
     lease = run.lease_expires_at.isoformat() if run.lease_expires_at else "unknown"
     return f"node {run.node_id} stopped renewing its lease (expired {lease}); recovered"
-
-
-def _recovery_of(run: Run, now: datetime) -> Run:
-    return Run(
-        id=new_id(),
-        job_id=run.job_id,
-        job_name=run.job_name,
-        trigger=RunTrigger.recovery,
-        scheduled_for=run.scheduled_for,
-        status=RunStatus.queued,
-        attempt=run.attempt + 1,
-        input=run.input,
-        details={"recovers": run.id},
-        created_at=now,
-    )
 
 
 def _check_link(row: Sequence[Any], expected_id: int, prev: str) -> str | None:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol, Self
 
 from symbiont.core.enums import JobStatus, RunStatus, RunTrigger, SecurityEventType
+from symbiont.core.ids import new_id
 from symbiont.core.models import AuditEvent, DeliveryResult, Job, JobSchedule, Run
 
 
@@ -164,6 +165,22 @@ class AuditVerification:
     first_bad_id: int | None = None
     """The first event whose hash or link does not match."""
     problem: str | None = None
+
+
+def recovery_of(run: Run, now: datetime) -> Run:
+    """The run that retries *run*'s occurrence after it was interrupted: attempt + 1, queued."""
+    return Run(
+        id=new_id(),
+        job_id=run.job_id,
+        job_name=run.job_name,
+        trigger=RunTrigger.recovery,
+        scheduled_for=run.scheduled_for,
+        status=RunStatus.queued,
+        attempt=run.attempt + 1,
+        input=run.input,
+        details={"recovers": run.id},
+        created_at=now,
+    )
 
 
 class ScheduleStore(Protocol):
