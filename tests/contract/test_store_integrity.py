@@ -15,6 +15,8 @@ import pytest
 from symbiont.core.enums import SecurityEventType
 from symbiont.core.errors import SchemaVersionError
 from symbiont.store import SQLiteJobStore, open_store
+from symbiont.store._migrate import pending_statements
+from symbiont.store._sql import SCHEMA_VERSION
 from symbiont.store.base import AuditRecord, JobStore
 from tests.contract.helpers import T0, make_job
 
@@ -80,28 +82,72 @@ async def test_reopening_keeps_data(store_url: str) -> None:
         assert [j.name for j in await store.list_jobs()] == ["kept"]
 
 
+_TICK_QUERIES = [
+    # what every scheduler tick and lease pass asks about open runs: never a history scan
+    ("SELECT MIN(scheduled_for) FROM runs WHERE status = 'queued' AND node_id IS NULL", False),
+    (
+        (
+            "SELECT id FROM runs WHERE status = 'queued' AND node_id IS NULL"
+            " AND scheduled_for <= 5 ORDER BY scheduled_for LIMIT 100"
+        ),
+        True,  # sorts the few queued runs, not the history
+    ),
+    ("SELECT id FROM runs WHERE status = 'queued' AND lease_expires_at < 5", False),
+    ("SELECT id FROM runs WHERE status = 'running' AND lease_expires_at < 5", False),
+    ("SELECT id FROM runs WHERE status = 'pending_approval' AND lease_expires_at < 5", False),
+]
+
+
 @pytest.mark.parametrize(
-    ("sql", "index"),
+    ("sql", "index", "sorts"),
     [
         (
             "SELECT id FROM jobs WHERE status = 'active' AND next_run <= 5 ORDER BY next_run",
             "jobs_due",
+            False,
         ),
         (
             "SELECT id FROM runs WHERE job_id = 'x' ORDER BY scheduled_for DESC, attempt DESC",
             "runs_occurrence",
+            False,
         ),
-        ("SELECT id FROM audit WHERE type = 'CronJobFailed' AND ts >= 5", "audit_type_ts"),
+        ("SELECT id FROM audit WHERE type = 'CronJobFailed' AND ts >= 5", "audit_type_ts", False),
+        *[(sql, "runs_open", sorts) for sql, sorts in _TICK_QUERIES],
     ],
 )
-async def test_sqlite_queries_use_indexes(sqlite_path: Path, sql: str, index: str) -> None:
-    """The due-jobs, job-history and audit-by-type queries are index lookups, not scans."""
+async def test_sqlite_queries_use_indexes(
+    sqlite_path: Path, sql: str, index: str, *, sorts: bool
+) -> None:
+    """Due jobs, job history, audit by type and the open-run queries are index lookups."""
     async with SQLiteJobStore(sqlite_path):
         pass
     with sqlite3.connect(sqlite_path) as conn:
         plan = " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
     assert f"USING INDEX {index}" in plan or f"USING COVERING INDEX {index}" in plan, plan
-    assert "USE TEMP B-TREE" not in plan, plan
+    assert sorts or "USE TEMP B-TREE" not in plan, plan
+
+
+async def test_version_1_store_is_upgraded_in_place(sqlite_path: Path) -> None:
+    """A store written by schema version 1 opens: its data kept, its open-run index rebuilt."""
+    with sqlite3.connect(sqlite_path) as conn:
+        conn.execute("CREATE TABLE symbi_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        for statement in pending_statements(0):
+            if "schema_version', '" in statement or "runs_open" not in statement:
+                conn.execute(statement)
+        conn.execute(
+            "CREATE INDEX runs_open ON runs (status, lease_expires_at)"
+            " WHERE status IN ('queued', 'running', 'pending_approval')"
+        )
+        conn.execute("UPDATE symbi_meta SET value = '1' WHERE key = 'schema_version'")
+    async with SQLiteJobStore(sqlite_path) as store:
+        await store.create_job(make_job("kept"))
+    with sqlite3.connect(sqlite_path) as conn:
+        version = conn.execute("SELECT value FROM symbi_meta WHERE key = 'schema_version'")
+        assert version.fetchone()[0] == str(SCHEMA_VERSION)
+        index_sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'runs_open'")
+        assert " OR status = 'running'" in index_sql.fetchone()[0]
+    async with SQLiteJobStore(sqlite_path) as store:
+        assert [job.name for job in await store.list_jobs()] == ["kept"]
 
 
 async def test_sqlite_pragmas(sqlite_path: Path) -> None:

@@ -17,7 +17,7 @@ from symbiont.core.errors import (
     JobNotFound,
     RunNotFound,
 )
-from symbiont.core.ids import new_id
+from symbiont.core.ids import new_ids
 from symbiont.core.models import AuditEvent, Job, JobSchedule, Run
 from symbiont.store import _sql
 from symbiont.store._sql import (
@@ -37,6 +37,7 @@ from symbiont.store.base import (
     ClaimedRun,
     FinishedRun,
     JobFilter,
+    PlannedRun,
     Planner,
     RunFilter,
     RunOutcome,
@@ -49,6 +50,10 @@ _JOB_INSERT = f"INSERT INTO jobs ({JOB_SELECT}) VALUES ({', '.join(['%s'] * len(
 _RUN_INSERT = (
     f"INSERT INTO runs ({RUN_SELECT}) VALUES ({', '.join(['%s'] * len(RUN_COLUMNS))})"  # noqa: S608 - constant column list
     " ON CONFLICT DO NOTHING"
+)
+_CLAIM_INSERT = (
+    f"INSERT INTO runs ({', '.join(_sql.CLAIM_COLUMNS)})"  # noqa: S608 - constant column list
+    f" VALUES ({', '.join(['%s'] * len(_sql.CLAIM_COLUMNS))}) ON CONFLICT DO NOTHING"
 )
 _DUE_SQL = (
     f"SELECT {_sql.SCHEDULE_SELECT} FROM jobs WHERE status = 'active' AND next_run <= %s"  # noqa: S608 - constant column list
@@ -258,16 +263,23 @@ class SqlJobStore:
             if not rows:
                 return []
             jobs = _sql.rows_to_schedules(rows)
-            claimed, skipped, moves = _plan_claims(jobs, now, node_id, planner, now + lease)
-            if start > 0:
-                running = await _running_counts(tx, [c.job.id for c in claimed])
-                claimed, full = _start_at_claim(claimed, running, start, now)
-                skipped += full
-            await tx.executemany("UPDATE jobs SET next_run = %s WHERE id = %s", moves)
-            fresh = [c.run for c in claimed] + skipped
-            kept = await self._insert_runs(tx, fresh)
-            await self._append(tx, _skip_events(skipped, kept, node_id), now)
-        return [c for c in claimed if c.run.id in kept]
+            running = await _running_counts(tx, [j.id for j in jobs]) if start > 0 else None
+            batch = _ClaimBatch(now, node_id, now + lease, running, start)
+            batch.plan(jobs, planner)
+            for next_run, job_ids in batch.moves.items():
+                for chunk in _chunks(job_ids):
+                    marks = ", ".join(["%s"] * len(chunk))
+                    await tx.execute(
+                        f"UPDATE jobs SET next_run = %s WHERE id IN ({marks})",  # noqa: S608 - placeholders only
+                        (next_run, *chunk),
+                    )
+            inserted = await tx.executemany(_CLAIM_INSERT, batch.rows)
+            if inserted == len(batch.rows):
+                kept = {row[0] for row in batch.rows}
+            else:
+                kept = await _existing_ids(tx, [row[0] for row in batch.rows])
+            await self._append(tx, _skip_events(batch.skipped, kept, node_id), now)
+        return [c for c in batch.claimed if c.run.id in kept]
 
     # -- runs -------------------------------------------------------------------------
 
@@ -868,35 +880,98 @@ def _run_where(query: RunFilter) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(where) if where else ""), params
 
 
-def _plan_claims(
-    jobs: Sequence[JobSchedule], now: datetime, node_id: str, planner: Planner, until: datetime
-) -> tuple[list[ClaimedRun], list[Run], list[tuple[int | None, str]]]:
-    claimed: list[ClaimedRun] = []
-    skipped: list[Run] = []
-    moves: list[tuple[int | None, str]] = []
-    for job in jobs:
-        plan = planner(job, now)
-        moves.append((to_us(plan.next_run), job.id))
-        for planned in plan.runs:
-            run = Run(
-                id=new_id(),
-                job_id=job.id,
-                job_name=job.name,
-                trigger=planned.trigger,
-                scheduled_for=planned.scheduled_for,
-                status=planned.status,
-                input=job.input,
-                error_message=planned.error_message,
-                node_id=node_id if planned.status is RunStatus.queued else None,
-                lease_expires_at=until if planned.status is RunStatus.queued else None,
-                finished_at=None if planned.status is RunStatus.queued else now,
-                created_at=now,
+class _ClaimBatch:
+    """The runs one claim creates, built in one pass as `Run`s and as rows to insert.
+
+    Planning, the cluster-wide ``max_concurrent`` check and starting runs inside the claim
+    (*start* of them, when *running* counts are given) happen together, so no run is built
+    twice: this is the hot path of a burst of due jobs.
+    """
+
+    def __init__(
+        self,
+        now: datetime,
+        node_id: str,
+        until: datetime,
+        running: dict[str, int] | None,
+        start: int,
+    ) -> None:
+        self.claimed: list[ClaimedRun] = []
+        self.skipped: list[Run] = []
+        self.rows: list[tuple[Any, ...]] = []
+        self.moves: dict[int | None, list[str]] = {}
+        """Job ids by their new ``next_run`` (µs): one UPDATE per distinct time."""
+        self._now, self._node_id, self._until = now, node_id, until
+        self._now_us, self._until_us = to_us(now), to_us(until)
+        self._running, self._start = running, start
+
+    def plan(self, jobs: Sequence[JobSchedule], planner: Planner) -> None:
+        """Plan every due job and build its runs."""
+        plans = [planner(job, self._now) for job in jobs]
+        ids = iter(new_ids(sum(len(plan.runs) for plan in plans)))
+        for job, plan in zip(jobs, plans, strict=True):
+            self.moves.setdefault(to_us(plan.next_run), []).append(job.id)
+            for planned in plan.runs:
+                self._add(job, planned, next(ids))
+
+    def _add(self, job: JobSchedule, planned: PlannedRun, run_id: str) -> None:
+        status, error, started = planned.status, planned.error_message, None
+        if status is RunStatus.queued and self._running is not None:
+            count = self._running.get(job.id, 0)
+            if count >= job.max_concurrent:
+                status, error = RunStatus.skipped, _full_message(count, job.max_concurrent)
+            elif self._start > 0 and job.jitter_seconds == 0:
+                status, started = RunStatus.running, self._now
+                self._running[job.id] = count + 1
+                self._start -= 1
+        held = status is not RunStatus.skipped  # queued or running: this node holds it
+        node_id = self._node_id if held else None
+        run = _sql.build_run(
+            (
+                run_id,
+                job.id,
+                job.name,
+                planned.trigger,
+                planned.scheduled_for,
+                status,
+                1,
+                job.input,
+                None,
+                None,
+                error,
+                0,
+                started,
+                None if held else self._now,
+                None,
+                (),
+                node_id,
+                self._until if held else None,
+                {},
+                self._now,
             )
-            if planned.status is RunStatus.queued:
-                claimed.append(ClaimedRun(run=run, job=job))
-            else:
-                skipped.append(run)
-    return claimed, skipped, moves
+        )
+        self.rows.append(
+            (
+                run_id,
+                job.id,
+                job.name,
+                planned.trigger.value,
+                to_us(planned.scheduled_for),
+                status.value,
+                1,
+                job.input,
+                error,
+                None if started is None else self._now_us,
+                None if held else self._now_us,
+                node_id,
+                self._until_us if held else None,
+                self._now_us,
+            )
+        )
+        if held:
+            self.claimed.append(ClaimedRun(run=run, job=job))
+        else:
+            self.skipped.append(run)
 
 
 def _skip_events(skipped: Sequence[Run], kept: set[str], node_id: str) -> list[AuditRecord]:
@@ -947,35 +1022,6 @@ async def _running_counts(tx: Tx, job_ids: Sequence[str]) -> dict[str, int]:
         )
         counts.update((job_id, int(n)) for job_id, n in rows)
     return counts
-
-
-def _start_at_claim(
-    claimed: list[ClaimedRun], running: dict[str, int], start: int, now: datetime
-) -> tuple[list[ClaimedRun], list[Run]]:
-    """Start what may start now; record occurrences of full jobs as skipped."""
-    kept: list[ClaimedRun] = []
-    full: list[Run] = []
-    for item in claimed:
-        job, run = item.job, item.run
-        count = running.get(job.id, 0)
-        if count >= job.max_concurrent:
-            full.append(
-                dataclasses.replace(
-                    run,
-                    status=RunStatus.skipped,
-                    node_id=None,
-                    lease_expires_at=None,
-                    finished_at=now,
-                    error_message=_full_message(count, job.max_concurrent),
-                )
-            )
-            continue
-        if start > 0 and job.jitter_seconds == 0:
-            run = dataclasses.replace(run, status=RunStatus.running, started_at=now)
-            running[job.id] = count + 1
-            start -= 1
-        kept.append(ClaimedRun(run=run, job=job) if run is not item.run else item)
-    return kept, full
 
 
 def _full_message(count: int, limit: int) -> str:
