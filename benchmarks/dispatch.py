@@ -94,12 +94,13 @@ async def symbiont_engine(spec: dict[str, Any], plans: list[Plan]) -> AsyncItera
     from symbiont.dsl import parse_text
     from symbiont.observability.logging import configure_logging
     from symbiont.runtime import RuntimeSettings
-    from symbiont.scheduler.daemon import CronScheduler, SchedulerSettings
+    from symbiont.scheduler.daemon import CronScheduler, SchedulerSettings, tune_gc
     from symbiont.scheduler.dispatch import AgentDispatcher, AgentRegistry
     from symbiont.service import JobService
     from symbiont.store import SQLiteJobStore
 
     configure_logging("warning")  # the daemon's JSON logs on stderr; nothing per run
+    tune_gc()  # as `symbi up` does
     agent = parse_text('agent noop { handler: "symbiont.testing.agents:echo" }').agents[0]
     clock = SystemClock()
 

@@ -32,6 +32,7 @@ def up(
 ) -> None:
     """Start the daemon: load the agents folder, run schedules, serve the API."""
     from symbiont.config.build import log_dir, serve  # noqa: PLC0415 - keeps other commands fast
+    from symbiont.scheduler.daemon import tune_gc  # noqa: PLC0415 - same
 
     try:
         settings = load_settings(
@@ -48,6 +49,7 @@ def up(
         handle = configure_logging(
             settings.logging.level, log_dir(settings, environ) / LOG_FILE_NAME
         )
+        tune_gc()
         try:
             anyio.run(serve, settings, environ)
         finally:

@@ -141,15 +141,12 @@ async def execute_run(  # noqa: PLR0917 - the positional signature is issue 4's 
     status, error = RunStatus.succeeded, None
     started = clock.now()
     max_runtime = job.policy.max_runtime
+    if max_runtime is None:  # no deadline: spare the cancel scope (a burst runs thousands)
+        status, error = await _iterate_safely(state, progress)
+        return _result(state, progress, status, error, clock.now() - started)
     with anyio.move_on_after(_seconds(max_runtime)) as scope:
-        try:
-            await _iterate(state, progress)
-        except AgentRunError as exc:
-            status, error = RunStatus.failed, str(exc)
-            progress.details["retryable"] = exc.retryable
-        except Exception as exc:  # noqa: BLE001 - any error from agent code fails the run
-            status, error = RunStatus.failed, f"{type(exc).__name__}: {exc}"
-    if scope.cancelled_caught and max_runtime is not None:
+        status, error = await _iterate_safely(state, progress)
+    if scope.cancelled_caught:
         status = RunStatus.timed_out
         error = (
             f"the run exceeded its max_runtime of {format_duration(max_runtime)} "
@@ -157,6 +154,18 @@ async def execute_run(  # noqa: PLR0917 - the positional signature is issue 4's 
         )
     elapsed = clock.now() - started
     return _result(state, progress, status, error, elapsed)
+
+
+async def _iterate_safely(state: _Run, progress: _Progress) -> tuple[RunStatus, str | None]:
+    """Iterate; an agent's error becomes a failed status with its message."""
+    try:
+        await _iterate(state, progress)
+    except AgentRunError as exc:
+        progress.details["retryable"] = exc.retryable
+        return RunStatus.failed, str(exc)
+    except Exception as exc:  # noqa: BLE001 - any error from agent code fails the run
+        return RunStatus.failed, f"{type(exc).__name__}: {exc}"
+    return RunStatus.succeeded, None
 
 
 async def _iterate(state: _Run, progress: _Progress) -> None:

@@ -121,6 +121,7 @@ class AgentDispatcher:
                     f" in a .symbi file of the agents folder (known agents: {known})"
                 ),
             )
+        began = self.clock.now()
         carried = SessionState()
         if job.session_mode is not SessionMode.fully_ephemeral:
             carried = session if session is not None else await self.store.get_session(job.id)
@@ -150,6 +151,7 @@ class AgentDispatcher:
             deliveries=deliveries,
             details=details,
             session=_carry(job, result),
+            started_at=began,
         )
 
     async def _decide(
