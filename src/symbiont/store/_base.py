@@ -55,6 +55,18 @@ _CLAIM_INSERT = (
     f"INSERT INTO runs ({', '.join(_sql.CLAIM_COLUMNS)})"  # noqa: S608 - constant column list
     f" VALUES ({', '.join(['%s'] * len(_sql.CLAIM_COLUMNS))}) ON CONFLICT DO NOTHING"
 )
+_FINISH_SQL = (
+    "UPDATE runs SET status = %s, output = %s, summary = %s, error_message = %s,"
+    " iterations = %s, execution_time_ms = %s, deliveries = %s, finished_at = %s,"
+    " lease_expires_at = NULL, details = %s, started_at = %s WHERE id = %s"
+)
+# One statement for both kinds of counted outcome, so a batch applies them in its order.
+_COUNT_SQL = (
+    "UPDATE jobs SET run_count = run_count + 1,"
+    " failure_count = CASE WHEN %s THEN failure_count + 1 ELSE 0 END, last_run = %s,"
+    " status = CASE WHEN %s AND at IS NOT NULL AND status = 'active' THEN 'completed'"
+    " ELSE status END WHERE id = %s"
+)
 _DUE_SQL = (
     f"SELECT {_sql.SCHEDULE_SELECT} FROM jobs WHERE status = 'active' AND next_run <= %s"  # noqa: S608 - constant column list
     " ORDER BY next_run LIMIT %s"
@@ -426,13 +438,12 @@ class SqlJobStore:
         actor: str,
     ) -> FinishedRun:
         async with self._write() as tx:
-            run = await self._run(tx, run_id, lock=True)
+            run = (await self._runs_for_update(tx, [run_id])).get(run_id)
+            if run is None:
+                raise RunNotFound(run_id)
             if run.status.value not in OPEN_RUN_STATUSES:
                 raise InvalidTransition(f"run {run_id}", run.status.value, "finish")
-            result, events = await self._finish(
-                tx, run, outcome, now, default_max_retries=default_max_retries, actor=actor
-            )
-            await self._append(tx, events, now)
+            (result,) = await self._finish(tx, [(run, outcome)], now, default_max_retries, actor)
         return result
 
     async def finish_runs(
@@ -443,114 +454,92 @@ class SqlJobStore:
         default_max_retries: int,
         actor: str,
     ) -> list[FinishedRun | None]:
-        results: list[FinishedRun | None] = []
-        events: list[AuditRecord] = []
         async with self._write() as tx:
+            runs = await self._runs_for_update(tx, [run_id for run_id, _ in outcomes])
+            todo: list[tuple[Run, RunOutcome]] = []
             for run_id, outcome in outcomes:
-                try:
-                    run = await self._run(tx, run_id, lock=True)
-                except RunNotFound:
-                    results.append(None)
-                    continue
-                if run.status.value not in OPEN_RUN_STATUSES:
-                    results.append(None)
-                    continue
-                result, more = await self._finish(
-                    tx, run, outcome, now, default_max_retries=default_max_retries, actor=actor
-                )
-                results.append(result)
-                events += more
-            await self._append(tx, events, now)
-        return results
+                run = runs.pop(run_id, None)  # popped: a second outcome for it finds nothing
+                if run is not None and run.status.value in OPEN_RUN_STATUSES:
+                    todo.append((run, outcome))
+            done = await self._finish(tx, todo, now, default_max_retries, actor)
+        by_id = {result.run.id: result for result in done}
+        return [by_id.pop(run_id, None) for run_id, _ in outcomes]
 
     async def _finish(
         self,
         tx: Tx,
-        run: Run,
-        outcome: RunOutcome,
+        items: Sequence[tuple[Run, RunOutcome]],
         now: datetime,
-        *,
         default_max_retries: int,
         actor: str,
-    ) -> tuple[FinishedRun, list[AuditRecord]]:
-        started = outcome.started_at or run.started_at
-        finished = dataclasses.replace(
-            run,
-            started_at=started,
-            status=outcome.status,
-            output=outcome.output,
-            summary=outcome.summary,
-            error_message=outcome.error_message,
-            iterations=outcome.iterations,
-            execution_time_ms=outcome.execution_time_ms,
-            deliveries=outcome.deliveries,
-            finished_at=now,
-            lease_expires_at=None,
-            details={**run.details, **outcome.details},
-        )
-        await tx.execute(
-            "UPDATE runs SET status = %s, output = %s, summary = %s, error_message = %s,"
-            " iterations = %s, execution_time_ms = %s, deliveries = %s, finished_at = %s,"
-            " lease_expires_at = NULL, details = %s, started_at = %s WHERE id = %s",
-            (
-                outcome.status.value,
-                outcome.output,
-                outcome.summary,
-                outcome.error_message,
-                outcome.iterations,
-                outcome.execution_time_ms,
-                _sql.deliveries_to_json(outcome.deliveries) if outcome.deliveries else "[]",
-                to_us(now),
-                _sql.dumps(dict(finished.details)) if finished.details else "{}",
-                to_us(started),
-                run.id,
-            ),
-        )
-        if outcome.session is not None:
-            await _put_session(tx, run.job_id, outcome.session, now)
-        job, dead = await self._count_outcome(tx, finished, now, default_max_retries)
-        events = [
-            dataclasses.replace(record, job_id=run.job_id, run_id=run.id)
-            for record in outcome.audit
-        ]
-        events += _finish_events(finished, job, dead, actor)
-        return FinishedRun(run=finished, job=job, dead_lettered=dead), events
+    ) -> list[FinishedRun]:
+        """Write the outcomes of open runs, count them on their jobs, audit: a few statements.
 
-    async def _count_outcome(
-        self, tx: Tx, run: Run, now: datetime, default_max_retries: int
-    ) -> tuple[Job | None, bool]:
-        status, now_us = run.status, to_us(now)
-        if status in _COUNTED_FAILURES:
-            await tx.execute(
-                "UPDATE jobs SET run_count = run_count + 1, failure_count = failure_count + 1,"
-                " last_run = %s WHERE id = %s",
-                (now_us, run.job_id),
-            )
-        elif status is RunStatus.succeeded:
-            await tx.execute(
-                "UPDATE jobs SET run_count = run_count + 1, failure_count = 0, last_run = %s,"
-                " status = CASE WHEN at IS NOT NULL AND status = 'active' THEN 'completed'"
-                " ELSE status END WHERE id = %s",
-                (now_us, run.job_id),
-            )
-        row = await tx.fetchone(f"SELECT {JOB_SELECT} FROM jobs WHERE id = %s", (run.job_id,))  # noqa: S608 - constant column list
-        if row is None:
-            return None, False
-        job = _sql.row_to_job(row)
-        limit = default_max_retries if job.max_retries is None else job.max_retries
-        exhausted = 0 < limit <= job.failure_count
-        if status in _COUNTED_FAILURES and job.status is JobStatus.active and exhausted:
+        Counters change in SQL, in the order given, so a batch counts exactly as the same
+        finishes one by one would; dead-letter is decided on each job's final count.
+        """
+        if not items:
+            return []
+        now_us = to_us(now)
+        finished = [_finished_run(run, outcome, now) for run, outcome in items]
+        await tx.executemany(_FINISH_SQL, [_finish_row(run, now_us) for run in finished])
+        for run, outcome in items:
+            if outcome.session is not None:
+                await _put_session(tx, run.job_id, outcome.session, now)
+        await tx.executemany(
+            _COUNT_SQL,
+            [
+                (
+                    run.status in _COUNTED_FAILURES,
+                    now_us,
+                    run.status is RunStatus.succeeded,
+                    run.job_id,
+                )
+                for run in finished
+                if run.status in _COUNTED_FAILURES or run.status is RunStatus.succeeded
+            ],
+        )
+        jobs = await self._jobs_by_id(tx, {run.job_id for run in finished})
+        dead = await self._dead_letter(tx, jobs, finished, default_max_retries)
+        results: list[FinishedRun] = []
+        events: list[AuditRecord] = []
+        for run, (_, outcome) in zip(finished, items, strict=True):
+            job = jobs.get(run.job_id)
+            is_dead = dead.get(run.job_id) == run.id
+            events += [
+                dataclasses.replace(r, job_id=run.job_id, run_id=run.id) for r in outcome.audit
+            ]
+            events += _finish_events(run, job, is_dead, actor)
+            results.append(FinishedRun(run=run, job=job, dead_lettered=is_dead))
+        await self._append(tx, events, now)
+        return results
+
+    async def _dead_letter(
+        self, tx: Tx, jobs: dict[str, Job], finished: Sequence[Run], default_max_retries: int
+    ) -> dict[str, str]:
+        """Dead-letter the active jobs whose failures reached their limit; {job: last run}."""
+        last_failure = {r.job_id: r for r in finished if r.status in _COUNTED_FAILURES}
+        dead: dict[str, str] = {}
+        for job_id, run in last_failure.items():
+            job = jobs.get(job_id)
+            if job is None or job.status is not JobStatus.active:
+                continue
+            limit = default_max_retries if job.max_retries is None else job.max_retries
+            if not 0 < limit <= job.failure_count:
+                continue
             reason = (
                 f"{job.failure_count} consecutive failures reached max_retries={limit}; "
                 f"last error: {(run.error_message or run.status.value)[:200]}"
             )
             await tx.execute(
                 "UPDATE jobs SET status = 'dead_letter', status_reason = %s WHERE id = %s",
-                (reason, job.id),
+                (reason, job_id),
             )
-            job = dataclasses.replace(job, status=JobStatus.dead_letter, status_reason=reason)
-            return job, True
-        return job, False
+            jobs[job_id] = dataclasses.replace(
+                job, status=JobStatus.dead_letter, status_reason=reason
+            )
+            dead[job_id] = run.id
+        return dead
 
     async def get_run(self, run_id: str) -> Run:
         async with self._read() as tx:
@@ -844,6 +833,28 @@ class SqlJobStore:
         )
         return {job.id: job for job in _sql.rows_to_schedules(rows)}
 
+    async def _runs_for_update(self, tx: Tx, run_ids: Sequence[str]) -> dict[str, Run]:
+        found: dict[str, Run] = {}
+        for chunk in _chunks(list(dict.fromkeys(run_ids))):
+            marks = ", ".join(["%s"] * len(chunk))
+            rows = await tx.fetchall(
+                f"SELECT {RUN_SELECT} FROM runs WHERE id IN ({marks}){self._for_update}",  # noqa: S608 - placeholders only
+                chunk,
+            )
+            found.update((run.id, run) for run in map(_sql.row_to_run, rows))
+        return found
+
+    async def _jobs_by_id(self, tx: Tx, job_ids: set[str]) -> dict[str, Job]:
+        found: dict[str, Job] = {}
+        for chunk in _chunks(list(job_ids)):
+            marks = ", ".join(["%s"] * len(chunk))
+            rows = await tx.fetchall(
+                f"SELECT {JOB_SELECT} FROM jobs WHERE id IN ({marks})",  # noqa: S608 - placeholders only
+                chunk,
+            )
+            found.update((job.id, job) for job in map(_sql.row_to_job, rows))
+        return found
+
     async def _run(self, tx: Tx, run_id: str, *, lock: bool = False) -> Run:
         suffix = self._for_update if lock else ""
         row = await tx.fetchone(f"SELECT {RUN_SELECT} FROM runs WHERE id = %s{suffix}", (run_id,))  # noqa: S608 - constant column list
@@ -1067,6 +1078,39 @@ def _finish_events(run: Run, job: Job | None, dead: bool, actor: str) -> list[Au
             )
         )
     return events
+
+
+def _finished_run(run: Run, outcome: RunOutcome, now: datetime) -> Run:
+    return dataclasses.replace(
+        run,
+        started_at=outcome.started_at or run.started_at,
+        status=outcome.status,
+        output=outcome.output,
+        summary=outcome.summary,
+        error_message=outcome.error_message,
+        iterations=outcome.iterations,
+        execution_time_ms=outcome.execution_time_ms,
+        deliveries=outcome.deliveries,
+        finished_at=now,
+        lease_expires_at=None,
+        details={**run.details, **outcome.details},
+    )
+
+
+def _finish_row(run: Run, now_us: int | None) -> tuple[Any, ...]:
+    return (
+        run.status.value,
+        run.output,
+        run.summary,
+        run.error_message,
+        run.iterations,
+        run.execution_time_ms,
+        _sql.deliveries_to_json(run.deliveries) if run.deliveries else "[]",
+        now_us,
+        _sql.dumps(dict(run.details)) if run.details else "{}",
+        to_us(run.started_at),
+        run.id,
+    )
 
 
 def _lost_message(run: Run) -> str:
