@@ -9,18 +9,25 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from click.testing import Result
+from typer.testing import CliRunner
 
+from symbiont.cli.main import app
 from tests.integration.daemon_util import DaemonProcess
 
 T = TypeVar("T")
@@ -170,31 +177,57 @@ def immutable(*paths: Path) -> Iterator[None]:
             _run("chattr", "-i", str(path))
 
 
+class Locker:
+    """Another process that holds ``BEGIN EXCLUSIVE`` on a SQLite file until released."""
+
+    def __init__(self, db: Path) -> None:
+        script = (
+            "import sqlite3, sys\n"
+            "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "c.execute('BEGIN EXCLUSIVE')\n"
+            "print('locked', flush=True)\n"
+            "sys.stdin.readline()\n"
+            "c.execute('ROLLBACK')\n"
+        )
+        self.proc = subprocess.Popen(
+            [PYTHON, "-c", script, str(db)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        assert self.proc.stdout.readline().strip() == "locked"
+        self.locked_at = time.monotonic()
+
+    def release(self) -> None:
+        """Roll back and exit (the lock is gone when this returns)."""
+        if self.proc.poll() is None and self.proc.stdin is not None:
+            self.proc.stdin.write("\n")
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
 @contextlib.contextmanager
-def exclusive_lock(db: Path, hold_s: float) -> Iterator[subprocess.Popen[str]]:
-    """Another process holds ``BEGIN EXCLUSIVE`` on *db* for *hold_s* seconds (or until exit)."""
-    script = (
-        "import sqlite3, sys, time\n"
-        "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-        "c.execute('BEGIN EXCLUSIVE')\n"
-        "print('locked', flush=True)\n"
-        "time.sleep(float(sys.argv[2]))\n"
-        "c.execute('ROLLBACK')\n"
-        "print('released', flush=True)\n"
-    )
-    locker = subprocess.Popen(
-        [PYTHON, "-c", script, str(db), str(hold_s)], stdout=subprocess.PIPE, text=True
-    )
+def exclusive_lock(db: Path) -> Iterator[Locker]:
+    """Hold ``BEGIN EXCLUSIVE`` on *db* from another process until released or the block ends."""
+    locker = Locker(db)
     try:
-        assert locker.stdout is not None
-        assert locker.stdout.readline().strip() == "locked"
         yield locker
     finally:
-        if locker.poll() is None:
-            locker.kill()
-        locker.wait(timeout=10)
-        if locker.stdout is not None:
-            locker.stdout.close()
+        locker.release()
+
+
+def symbi(*args: str) -> Result:
+    """Run the real CLI in this process (no interpreter start-up): exit code, stdout, stderr."""
+    result = CliRunner().invoke(app, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -217,3 +250,81 @@ def one_line(text: str) -> str:
     assert "Traceback" not in text
     assert lines[0].startswith("symbi: "), text
     return lines[0]
+
+
+class SilentServer:
+    """A TCP server on 127.0.0.1 that accepts every connection and never answers a byte."""
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/hook"
+        self.accepted = 0
+        self._held: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            self.accepted += 1
+            self._held.append(conn)  # read nothing, answer nothing, close nothing
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        for conn in self._held:
+            conn.close()
+        self._listener.close()
+
+
+class _RefusingSmtp:
+    """aiosmtpd handler: 550 on ``RCPT TO`` for *refuse_rcpt*, 550 on ``DATA`` for *refuse_data*."""
+
+    def __init__(self, refuse_rcpt: str, refuse_data: str) -> None:
+        self.refuse_rcpt = refuse_rcpt
+        self.refuse_data = refuse_data
+        self.accepted: list[list[str]] = []
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+        self, _: SMTP, __: Session, envelope: Envelope, address: str, ___: list[str]
+    ) -> str:
+        if address == self.refuse_rcpt:
+            return "550 5.1.1 no such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
+        self, _: SMTP, __: Session, envelope: Envelope
+    ) -> str:
+        if self.refuse_data in envelope.rcpt_tos:
+            return "550 5.7.1 message refused by policy"
+        self.accepted.append(list(envelope.rcpt_tos))
+        return "250 Message accepted"
+
+
+@contextlib.contextmanager
+def refusing_smtp(refuse_rcpt: str, refuse_data: str) -> Iterator[tuple[int, _RefusingSmtp]]:
+    """A real aiosmtpd server on a free loopback port that refuses as `_RefusingSmtp` says."""
+    handler = _RefusingSmtp(refuse_rcpt, refuse_data)
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, ready_timeout=10)
+    controller.start()
+    try:
+        yield port, handler
+    finally:
+        controller.stop()
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on (at the time of asking)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

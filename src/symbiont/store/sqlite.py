@@ -124,8 +124,8 @@ class SQLiteJobStore(SqlJobStore):
 
     def _read_only_hint(self) -> str:
         """Say so when the file or its folder cannot be written (read-only mount, immutable)."""
-        folder = self.path.parent
-        if os.access(folder, os.W_OK) and (not self.path.exists() or os.access(self.path, os.W_OK)):
+        paths = (self.path.parent, self.path)
+        if all(os.access(p, os.W_OK) for p in paths if p.exists()):
             return ""
         return (
             f"; {self.path} or its folder is read-only: SQLite writes the file and its"
