@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import socket
 import sqlite3
 import subprocess
@@ -247,19 +246,6 @@ def symbi(*args: str) -> Result:
     result = CliRunner().invoke(app, list(args))
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result
-
-
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m symbiont ARGS`` and return its exit code and output."""
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run(
-        [PYTHON, "-m", "symbiont", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-        env=full_env,
-    )
 
 
 def one_line(text: str) -> str:

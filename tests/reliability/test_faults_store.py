@@ -5,13 +5,15 @@ what an operator would see: one readable line instead of a traceback, the error 
 ``/api/v1/health/scheduler`` and the log, nothing already committed lost, and the daemon
 carrying on once the damage is undone.
 
-How the damage is done (root in a container): the full disk is a small tmpfs mounted in
-``tmp_path`` and filled; the read-only file system at start is that tmpfs remounted ``ro``.
-Linux refuses to remount a file system read-only while a process holds a file on it open for
-writing (``EBUSY``), so "turned read-only while the daemon runs" makes the database and its
-WAL immutable (``chattr +i``), which refuses writes through already-open descriptors, even
-for root. The ``-shm`` file is left alone: SQLite maps it into memory, and a write fault on
-an immutable mapping is a SIGBUS, which no program survives.
+How the damage is done (root in a container; the tests skip, saying why, where it is not
+permitted): the full disk is a small tmpfs mounted in ``tmp_path`` and filled; the read-only
+file system at start is that tmpfs remounted ``ro``. Linux refuses to remount a file system
+read-only while a process holds a file on it open for writing (``EBUSY``), so "turned
+read-only while the daemon runs" makes the database, its WAL and their folder immutable
+(``chattr +i``), which on ext4 (``tmp_path`` here) refuses writes even for root and even
+through descriptors opened before (tmpfs does not, hence not on the tmpfs). The ``-shm`` file
+is left alone: SQLite maps it into memory, and a write fault on an immutable mapping is a
+SIGBUS, which no program survives.
 """
 
 from __future__ import annotations
@@ -118,7 +120,6 @@ def test_full_disk_is_reported_and_the_daemon_carries_on(tmp_path: Path) -> None
             assert committed <= set(_succeeded(db))  # nothing committed was lost
             filler.unlink()
             _back_to_work(daemon, db, since=time.time())
-
         finally:
             code = daemon.stop(signal.SIGTERM)
         assert code == 0, daemon.log_path.read_text()
@@ -149,10 +150,12 @@ def test_read_only_file_system_refuses_start_and_writes_with_one_line(tmp_path: 
             str(agents),
             env={"SYMBI_LOG_DIR": str(tmp_path / "logs")},
         )
-        paused = symbi("cron", "pause", "nightly", "--db", str(db))
-        codes = [d.proc.wait(timeout=60) for d in (default_logs, other_logs)]
-        for daemon in (default_logs, other_logs):
-            daemon.stop()
+        try:
+            paused = symbi("cron", "pause", "nightly", "--db", str(db))
+            codes = [d.proc.wait(timeout=60) for d in (default_logs, other_logs)]
+        finally:
+            for daemon in (default_logs, other_logs):
+                daemon.kill()
         assert codes == [1, 1]
         log_line = one_line(default_logs.log_path.read_text())
         assert f"cannot write the daemon's log {disk}/logs/symbi.log" in log_line
