@@ -198,14 +198,14 @@ def test_locked_then_read_only_database_fails_cli_writes_and_the_daemon_catches_
             # it is more than the 5 s grace late, so missed (not just late) occurrences.
             poll(lambda: time.monotonic() - lock.locked_at > 7, "the lock held past the grace")
             lock.release()
-        _back_to_work(daemon, db, since=time.time() + 1)
+        _back_to_work(daemon, db, since=time.time())
 
         with immutable(db, data / "symbi.db-wal", data):
             read_only = symbi(*pause)
             seen = poll(lambda: health_is(daemon, "degraded"), "degraded when read-only")
             assert "disk I/O error" in seen["last_store_error"]
             _keeps_ticking(daemon, seen)
-        _back_to_work(daemon, db, since=time.time() + 1)
+        _back_to_work(daemon, db, since=time.time())
     finally:
         code = daemon.stop(signal.SIGTERM)
     assert code == 0, daemon.log_path.read_text()
