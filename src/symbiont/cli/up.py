@@ -46,9 +46,14 @@ def up(
             },
         )
         environ = dict(os.environ)
-        handle = configure_logging(
-            settings.logging.level, log_dir(settings, environ) / LOG_FILE_NAME
-        )
+        log_file = log_dir(settings, environ) / LOG_FILE_NAME
+        try:
+            handle = configure_logging(settings.logging.level, log_file)
+        except OSError as exc:
+            fail(
+                f"cannot write the daemon's log {log_file}: {exc.strerror or exc}; "
+                "set [logging] dir or SYMBI_LOG_DIR to a writable folder"
+            )
         tune_gc()
         try:
             anyio.run(serve, settings, environ)

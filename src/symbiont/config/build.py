@@ -35,6 +35,7 @@ from symbiont.service import JobService, ServiceSettings
 from symbiont.service.loader import LoadReport, load_folder
 from symbiont.store import open_store
 from symbiont.store.base import JobStore
+from symbiont.store.sqlite import SQLiteJobStore
 
 _log = structlog.get_logger("symbiont.daemon")
 
@@ -43,7 +44,8 @@ def build_store(settings: Settings, environ: Mapping[str, str]) -> JobStore:
     """Pick the store adapter: PostgreSQL for ``[store] url``, else the SQLite file."""
     if settings.store.url:
         return open_store(settings.store.url)
-    return open_store(settings.sqlite_path(environ))
+    busy = timedelta(seconds=settings.store.busy_timeout_seconds)
+    return SQLiteJobStore(settings.sqlite_path(environ), busy_timeout=busy)
 
 
 def scheduler_settings(settings: Settings) -> SchedulerSettings:
@@ -150,7 +152,11 @@ async def serve(
         )
         report = await load_folder(Path(settings.agents_dir), service)
         registry = AgentRegistry(report.agents)
-        runtime = RuntimeSettings(environ=dict(environ), work_dir=None)
+        runtime = RuntimeSettings(
+            environ=dict(environ),
+            work_dir=None,
+            kill_grace=timedelta(seconds=settings.scheduler.kill_grace_seconds),
+        )
         gate = GateSettings(
             environment=settings.environment,
             agent_pin_required=settings.agentpin.required,

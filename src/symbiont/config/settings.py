@@ -66,6 +66,8 @@ class SchedulerConfig(BaseModel):
     enable_metrics: bool = True
     default_max_retries: int = Field(3, ge=0)
     shutdown_timeout_seconds: float = Field(60, ge=0)
+    kill_grace_seconds: float = Field(5, ge=0, le=600)
+    """Between SIGTERM and SIGKILL when a command agent is stopped (beyond the spec)."""
     job_store_path: str | None = None
     """The older edition's SQLite path; ``[store] path`` is the same setting."""
     enable_missed_run_catchup: bool = True
@@ -83,6 +85,8 @@ class StoreConfig(BaseModel):
     url: str | None = None
     history_max_age_days: float | None = Field(None, gt=0)
     history_max_per_job: int | None = Field(None, ge=1)
+    busy_timeout_seconds: float = Field(10, gt=0, le=3600)
+    """SQLite: how long a write waits for another process's lock before it fails."""
 
 
 class ApiConfig(BaseModel):

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import MutableMapping
+from contextlib import suppress
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 import structlog
 
@@ -25,24 +27,69 @@ LOG_FILE_NAME = "symbi.log"
 
 
 class _FileSink:
-    """A processor that appends each event, as JSON, to the log file."""
+    """A processor that appends each event, as one JSON line, to the log file.
 
-    def __init__(self, handle: TextIO) -> None:
+    The daemon outlives its log file: a line that cannot be written (disk full, read-only
+    file system) is dropped, never half-written, and the event still reaches stderr with a
+    ``log_file_error`` field. The first line written once the file accepts writes again is
+    a ``log.lines_dropped`` warning that says how many were lost.
+    """
+
+    def __init__(self, handle: BinaryIO) -> None:
         self._handle = handle
+        self._dropped = 0
+        self._error = ""
 
     def __call__(
         self, _logger: Any, _method: str, event: MutableMapping[str, Any]
     ) -> MutableMapping[str, Any]:
-        self._handle.write(json.dumps(event, default=str) + "\n")
+        if self._dropped and self._write(self._dropped_line(event)):
+            self._dropped = 0
+        if self._dropped or not self._write(json.dumps(event, default=str) + "\n"):
+            self._dropped += 1
+            event["log_file_error"] = self._error
         return event
 
+    def _dropped_line(self, event: MutableMapping[str, Any]) -> str:
+        note = {
+            "event": "log.lines_dropped",
+            "level": "warning",
+            "ts": event.get("ts"),
+            "dropped": self._dropped,
+            "error": self._error,
+        }
+        return json.dumps(note) + "\n"
 
-def configure_logging(level: str = "info", log_file: Path | None = None) -> TextIO | None:
+    def _write(self, line: str) -> bool:
+        """Append *line* whole, or leave the file as it was and return False."""
+        data = line.encode("utf-8", "backslashreplace")
+        done = 0
+        while done < len(data):
+            try:
+                written = self._handle.write(data[done:]) or 0
+            except OSError as exc:
+                self._error = f"{exc.strerror or type(exc).__name__} ({self._handle.name})"
+                written = 0
+            if not written:
+                self._error = self._error or "the log file took no bytes"
+                if done:  # a torn line would break every reader: take it back
+                    with suppress(OSError):
+                        fd = self._handle.fileno()
+                        os.ftruncate(fd, os.fstat(fd).st_size - done)
+                return False
+            done += written
+        return True
+
+
+def configure_logging(level: str = "info", log_file: Path | None = None) -> BinaryIO | None:
     """Log at *level* or above to stderr and, when given, to *log_file* (JSON lines).
 
     Returns the opened log file (the caller closes it when the daemon stops), or None.
+
+    Raises:
+        OSError: the log file cannot be created or opened for appending.
     """
-    handle: TextIO | None = None
+    handle: BinaryIO | None = None
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -51,7 +98,7 @@ def configure_logging(level: str = "info", log_file: Path | None = None) -> Text
     ]
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        handle = log_file.open("a", encoding="utf-8", buffering=1)
+        handle = log_file.open("ab", buffering=0)  # unbuffered: each line is one write
         processors.append(_FileSink(handle))
     processors.append(
         structlog.dev.ConsoleRenderer(colors=False)

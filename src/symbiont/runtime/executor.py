@@ -211,6 +211,7 @@ def _result(
     details = dict(progress.details)
     if progress.truncated:
         details["output_truncated"] = True
+        details["output_limit_bytes"] = state.settings.max_output_bytes
     if progress.max_iterations_reached:
         details["max_iterations_reached"] = True
     messages: tuple[dict[str, Any], ...] = ()

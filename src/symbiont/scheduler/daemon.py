@@ -16,7 +16,7 @@ from anyio.abc import TaskGroup, TaskStatus
 
 from symbiont.core.clock import Clock
 from symbiont.core.enums import JobStatus, RunStatus, RunTrigger, SecurityEventType, SessionMode
-from symbiont.core.errors import InvalidTransition
+from symbiont.core.errors import InvalidTransition, StoreUnavailable
 from symbiont.core.events import EventBus, RunClaimed, RunFinished, RunSkipped, RunStarted
 from symbiont.core.ids import new_id
 from symbiont.core.models import Job, JobSchedule, Run
@@ -38,6 +38,8 @@ _LOOKAHEAD = timedelta(seconds=2)
 _MAX_BATCHES_PER_TICK = 200
 _LOOKAHEAD_JOBS = 20_000
 _LOOKAHEAD_MIN_IDLE_S = 0.05
+_FINISH_RETRY_S = (0.2, 2.0)
+"""First and longest pause between two tries to record results while the store is unavailable."""
 
 
 GC_GEN0_THRESHOLD = 10_000
@@ -111,6 +113,8 @@ class SchedulerStats:
     execution_ms_total: int = 0
     store_errors: int = 0
     last_store_error: str | None = None
+    store_failing: bool = False
+    """The last look at the store failed (health says ``degraded`` until one succeeds)."""
 
 
 class CronScheduler:
@@ -152,7 +156,12 @@ class CronScheduler:
         self._warmed_for: datetime | None = None
         self._idle = anyio.Event()
         self._finisher = _Finisher(
-            store, clock, settings.default_max_retries, f"scheduler@{settings.node_id}"
+            store,
+            clock,
+            settings.default_max_retries,
+            f"scheduler@{settings.node_id}",
+            patience=settings.lease,
+            on_error=self._store_error,
         )
         self._actor = f"scheduler@{settings.node_id}"
 
@@ -194,6 +203,7 @@ class CronScheduler:
         while not self._stopping:
             try:
                 delay = await self._tick(runs)
+                self.stats.store_failing = False
             except Exception as exc:  # noqa: BLE001 - the store may be down; keep trying
                 self._store_error(exc)
                 delay = self.settings.tick_interval.total_seconds()
@@ -339,6 +349,9 @@ class CronScheduler:
             with anyio.CancelScope(shield=True):
                 await self._interrupt(run, holder.started)
             raise
+        except StoreUnavailable as exc:
+            # Not the run's fault: its lease lapses and it is recovered (run again).
+            self._store_error(exc)
         except Exception as exc:  # noqa: BLE001 - record it on the run; never kill the loop
             _log.exception("scheduler.run_crashed", run_id=run.id)
             with anyio.CancelScope(shield=True):
@@ -528,6 +541,7 @@ class CronScheduler:
     def _store_error(self, exc: Exception) -> None:
         self.stats.store_errors += 1
         self.stats.last_store_error = f"{type(exc).__name__}: {exc}"
+        self.stats.store_failing = True
         _log.warning("scheduler.store_error", error=self.stats.last_store_error)
 
 
@@ -555,13 +569,26 @@ class _Finisher:
     runs costs a few transactions, not one each.
     """
 
-    def __init__(self, store: JobStore, clock: Clock, default_max_retries: int, actor: str) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        clock: Clock,
+        default_max_retries: int,
+        actor: str,
+        *,
+        patience: timedelta,
+        on_error: Callable[[Exception], None],
+    ) -> None:
         self._store = store
         self._clock = clock
         self._retries = default_max_retries
         self._actor = actor
         self._queue: list[_Pending] = []
         self._ready = anyio.Event()
+        self._patience = patience
+        """How long results are retried while the store is unavailable (the run's lease)."""
+        self._on_error = on_error
+        """Told of each failed try (health and log)."""
 
     async def finish(self, run_id: str, outcome: RunOutcome) -> FinishedRun | None:
         """Record *outcome*; return the finished run, or None if it was no longer open."""
@@ -586,12 +613,7 @@ class _Finisher:
 
     async def _write(self, batch: list[_Pending]) -> None:
         try:
-            results = await self._store.finish_runs(
-                [(p.run_id, p.outcome) for p in batch],
-                self._clock.now(),
-                default_max_retries=self._retries,
-                actor=self._actor,
-            )
+            results = await self._write_retrying(batch)
         except Exception as exc:  # noqa: BLE001 - handed to each waiting run
             for pending in batch:
                 pending.error = exc
@@ -600,3 +622,27 @@ class _Finisher:
         for pending, result in zip(batch, results, strict=True):
             pending.result = result
             pending.done.set()
+
+    async def _write_retrying(self, batch: list[_Pending]) -> list[FinishedRun | None]:
+        """Record *batch*; while the store is unavailable (locked, full), try again.
+
+        A result is kept for up to ``patience`` (the lease): a run whose result is lost
+        after that is recovered by lease expiry, so waiting longer would only hold it up.
+        """
+        finished_at = self._clock.now()
+        give_up = finished_at + self._patience
+        pause, longest = _FINISH_RETRY_S
+        while True:
+            try:
+                return await self._store.finish_runs(
+                    [(p.run_id, p.outcome) for p in batch],
+                    finished_at,
+                    default_max_retries=self._retries,
+                    actor=self._actor,
+                )
+            except StoreUnavailable as exc:
+                if self._clock.now() + timedelta(seconds=pause) > give_up:
+                    raise
+                self._on_error(exc)
+            await self._clock.sleep(pause)
+            pause = min(pause * 2, longest)

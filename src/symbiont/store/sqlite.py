@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -114,11 +115,22 @@ class SQLiteJobStore(SqlJobStore):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._writer = await anyio.to_thread.run_sync(self._connect)
             self._reader = await anyio.to_thread.run_sync(self._connect)
-        except (OSError, sqlite3.Error) as exc:
+            await self._migrate()
+        except (OSError, sqlite3.Error, StoreUnavailable) as exc:
             await self.__aexit__()
-            raise StoreUnavailable(self.location, str(exc)) from exc
-        await self._migrate()
+            reason = exc.reason if isinstance(exc, StoreUnavailable) else str(exc)
+            raise StoreUnavailable(self.location, reason + self._read_only_hint()) from exc
         return self
+
+    def _read_only_hint(self) -> str:
+        """Say so when the file or its folder cannot be written (read-only mount, immutable)."""
+        paths = (self.path.parent, self.path)
+        if all(os.access(p, os.W_OK) for p in paths if p.exists()):
+            return ""
+        return (
+            f"; {self.path} or its folder is read-only: SQLite writes the file and its"
+            " -wal and -shm files beside it"
+        )
 
     async def __aexit__(self, *exc_info: object) -> None:
         """Close both connections."""

@@ -280,7 +280,8 @@ async def test_records_truncation_and_execution_time() -> None:
         SETTINGS,
         clock=clock,
     )
-    assert result.details == {"output_truncated": True}
+    limit = SETTINGS.max_output_bytes
+    assert result.details == {"output_truncated": True, "output_limit_bytes": limit}
     assert result.execution_time_ms == 2500
 
 

@@ -41,9 +41,11 @@ async def scheduler_health(service: ServiceDep, scheduler: SchedulerDep) -> Sche
     executed = (
         finished.get("succeeded", 0) + finished.get("failed", 0) + finished.get("timed_out", 0)
     )
-    status = "stopping" if scheduler.stopping else "healthy"
-    if stats.store_errors and stats.last_tick is None:
+    status = "healthy"
+    if stats.store_failing:  # until the next look at the store succeeds
         status = "degraded"
+    if scheduler.stopping:
+        status = "stopping"
     return SchedulerHealth(
         status=status,
         active_jobs=counts[JobStatus.active],
