@@ -177,7 +177,8 @@ def test_policy_agentpin_and_delivery_through_the_daemon(
     box, smtp_port = mailbox
     good_pin, wrong_pin = _keys(tmp_path / "keys")
     hook = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
-    at = (datetime.now(UTC) + timedelta(seconds=3)).replace(microsecond=0).isoformat()
+    # far enough ahead that a slow start on a busy machine still loads them as future runs
+    at = (datetime.now(UTC) + timedelta(seconds=6)).replace(microsecond=0).isoformat()
     closed = (datetime.now(UTC) + timedelta(hours=12)).strftime("%H:00")
     agents = tmp_path / "agents"
     agents.mkdir()
