@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from symbiont.core.errors import (
     ConfigError,
@@ -61,14 +62,35 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(f"invalid request: {text}", "INVALID", problems), 422)
 
 
-async def _http(_: Request, exc: Exception) -> JSONResponse:
+async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this type only
-    code = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 405: "NOT_ALLOWED"}
+    code = {
+        400: "INVALID",
+        401: "UNAUTHORIZED",
+        403: "FORBIDDEN",
+        404: "NOT_FOUND",
+        405: "NOT_ALLOWED",
+        504: "TIMEOUT",
+    }
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:  # noqa: PLR2004 - Method Not Allowed
+        headers["Allow"] = ", ".join(_allowed_methods(request))
     return JSONResponse(
         error_body(str(exc.detail), code.get(exc.status_code, "ERROR")),
         status_code=exc.status_code,
-        headers=getattr(exc, "headers", None),
+        headers=headers or None,
     )
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods:
+            match, _ = route.matches(request.scope)
+            if match is not Match.NONE:
+                methods |= route.methods
+    return sorted(methods)
 
 
 def install(app: FastAPI) -> None:

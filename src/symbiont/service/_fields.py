@@ -22,6 +22,8 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 MAX_TEXT = 64 * 1024
 MAX_SHORT = 1024
 MAX_ITEMS = 50
+MAX_DURATION = timedelta(days=3650)
+"""Longest retry_delay or max_runtime: ten years (later times would leave the calendar)."""
 _CHANNELS = tuple(k.value for k in DeliveryKind if k.value != "custom")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -61,10 +63,14 @@ def _name(value: Any, problems: _Problems, name: str) -> Any:
     return value
 
 
-def _int(minimum: int, maximum: int) -> Callable[[Any, _Problems, str], Any]:
+def _int(
+    minimum: int, maximum: int, default: int | None = None
+) -> Callable[[Any, _Problems, str], Any]:
+    """An integer in range; null gives *default* (as it gives () to lists and {} to maps)."""
+
     def check(value: Any, problems: _Problems, name: str) -> Any:
         if value is None:
-            return None
+            return default
         if isinstance(value, bool) or not isinstance(value, int):
             problems.add(name, f"expected an integer, got {value!r}")
         elif not minimum <= value <= maximum:
@@ -115,15 +121,26 @@ def _instant(value: Any, problems: _Problems, name: str) -> Any:
 
 
 def _duration(value: Any, problems: _Problems, name: str) -> Any:
-    if value is None or isinstance(value, timedelta):
-        return value
+    """A duration: ``"90s"``, a number of seconds or a timedelta, from 0 to `MAX_DURATION`."""
+    if value is None:
+        return None
+    longest = MAX_DURATION.total_seconds()
     if isinstance(value, int | float) and not isinstance(value, bool):
+        if not 0 <= value <= longest:  # NaN fails too
+            problems.add(name, f"{value!r} seconds is out of range 0-{longest:.0f}")
+            return value
         return timedelta(seconds=value)
-    try:
-        return parse_duration(str(value))
-    except ValueError as exc:
-        problems.add(name, str(exc))
-        return value
+    if isinstance(value, timedelta):
+        duration = value
+    else:
+        try:
+            duration = parse_duration(str(value))
+        except ValueError as exc:
+            problems.add(name, str(exc))
+            return value
+    if not timedelta(0) <= duration <= MAX_DURATION:
+        problems.add(name, f"{value!r} is out of range 0s-{MAX_DURATION.days}d")
+    return duration
 
 
 def _strings(value: Any, problems: _Problems, name: str) -> tuple[str, ...]:
@@ -276,8 +293,8 @@ RULES: dict[str, Callable[[Any, _Problems, str], Any]] = {
     "heartbeat": _heartbeat,
     "max_retries": _int(0, 1_000_000),
     "retry_delay": _duration,
-    "max_concurrent": _int(1, 10_000),
-    "jitter_seconds": _int(0, 86_400),
+    "max_concurrent": _int(1, 10_000, default=1),
+    "jitter_seconds": _int(0, 86_400, default=0),
     "misfire_policy": _enum(MisfirePolicy),
     "agent_pin_jwt": _text(16 * 1024),
     "input": _text(MAX_TEXT),
