@@ -6,7 +6,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match, Route
 
 from symbiont.core.errors import (
     ConfigError,
@@ -73,8 +72,9 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
         504: "TIMEOUT",
     }
     headers = dict(getattr(exc, "headers", None) or {})
-    if exc.status_code == 405:  # noqa: PLR2004 - Method Not Allowed
-        headers["Allow"] = ", ".join(_allowed_methods(request))
+    allowed = _documented_methods(request) if exc.status_code == 405 else []  # noqa: PLR2004
+    if allowed:
+        headers["Allow"] = ", ".join(allowed)
     return JSONResponse(
         error_body(str(exc.detail), code.get(exc.status_code, "ERROR")),
         status_code=exc.status_code,
@@ -82,14 +82,16 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at this path (Starlette names only the first route's)."""
+def _documented_methods(request: Request) -> list[str]:
+    """The methods the OpenAPI document gives this path (Starlette's 405 names one route's)."""
+    got = request.url.path.split("/")
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, Route) and route.methods:
-            match, _ = route.matches(request.scope)
-            if match is not Match.NONE:
-                methods |= route.methods
+    for template, operations in request.app.openapi()["paths"].items():
+        want = template.split("/")
+        if len(want) == len(got) and all(
+            w == g or (w[:1] == "{" and w[-1:] == "}" and g) for w, g in zip(want, got, strict=True)
+        ):
+            methods |= {method.upper() for method in operations}
     return sorted(methods)
 
 
