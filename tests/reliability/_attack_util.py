@@ -20,7 +20,12 @@ API_KEY = "attack-test-key-7f3a9c"
 
 
 class Receiver(ThreadingHTTPServer):
-    """An HTTP server on 127.0.0.1 that records every request and answers 204."""
+    """An HTTP server on 127.0.0.1 that records every request and answers 204.
+
+    Under ``/echo`` it answers 401 with a body that repeats what it was sent, as careless
+    services do ("invalid token abc123"): the query, the bare credential of the
+    ``Authorization`` header and ``X-Custom``.
+    """
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
@@ -39,8 +44,16 @@ class _Handler(BaseHTTPRequestHandler):
         assert isinstance(self.server, Receiver)
         headers = {k.lower(): v for k, v in self.headers.items()}
         self.server.requests.append((self.command, self.path, headers, body))
-        self.send_response(204)
+        if not self.path.startswith("/echo"):
+            self.send_response(204)
+            self.end_headers()
+            return
+        credential = headers.get("authorization", "").rpartition(" ")[2]
+        reply = f"invalid {self.path} {credential} {headers.get('x-custom')}".encode()
+        self.send_response(401)
+        self.send_header("Content-Length", str(len(reply)))
         self.end_headers()
+        self.wfile.write(reply)
 
     do_POST = do_PUT = do_GET = _record  # noqa: N815 - http.server's hook names
 
