@@ -22,7 +22,7 @@ from symbiont.cron import CronExpression
 from symbiont.dsl import parse_file, parse_text
 
 FUZZ = settings(
-    max_examples=80,
+    max_examples=50,
     deadline=None,
     derandomize=True,
     database=None,

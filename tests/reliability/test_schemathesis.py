@@ -31,8 +31,8 @@ from tests.reliability._attack_util import API_KEY, running_daemon, until
 pytestmark = pytest.mark.slow
 
 AGENTS = 'agent echo { handler: "symbiont.testing.agents:echo" }\n'
-MAX_EXAMPLES = 12
-"""Cases per operation and phase: with about 20 operations the run takes 20-30 s here."""
+MAX_EXAMPLES = 6
+"""Fuzzed cases per operation; the coverage phase adds its own boundary cases to them."""
 
 
 def _toml_list(values: list[str]) -> str:
@@ -81,6 +81,9 @@ workers = 2
 [generation]
 max-examples = {MAX_EXAMPLES}
 database = "none"
+
+[phases.stateful]
+max-steps = 4
 
 [dictionaries.jobs]
 values = {_toml_list([j["id"] for j in jobs] + [j["name"] for j in jobs])}
