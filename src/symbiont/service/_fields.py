@@ -12,7 +12,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from symbiont.core.durations import parse_duration
+from symbiont.core.durations import format_duration, parse_duration
 from symbiont.core.enums import DeliverOn, DeliveryKind, MisfirePolicy, SessionMode
 from symbiont.core.errors import CronError, ValidationError
 from symbiont.core.models import AllowedHours, Heartbeat, Policy
@@ -172,7 +172,8 @@ def _duration(value: Any, problems: _Problems, name: str) -> Any:
             problems.add(name, str(exc))
             return value
     if not timedelta(0) <= duration <= MAX_DURATION:
-        problems.add(name, f"{value!r} is out of range 0s-{MAX_DURATION.days}d")
+        shown = format_duration(duration) if duration >= timedelta(0) else str(duration)
+        problems.add(name, f"{shown} is out of range 0s-{MAX_DURATION.days}d")
     return duration
 
 
