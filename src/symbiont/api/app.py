@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 from symbiont import __version__
 from symbiont.api import errors
 from symbiont.api.auth import actor
-from symbiont.api.limits import BodyLimit
+from symbiont.api.limits import BodyLimit, RefuseNul
 from symbiont.api.routes import approvals, audit, dashboard, health, jobs, metrics, runs
 from symbiont.api.schemas import ERROR_RESPONSES
 from symbiont.observability.metrics import SchedulerMetrics
@@ -43,6 +43,7 @@ def create_app(state: AppState) -> FastAPI:
     app.state.symbiont = state
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=state.max_body_bytes)
+    app.add_middleware(RefuseNul)
     app.include_router(health.router)
     protected = [Depends(actor)]
     for router in (health.protected, jobs.router, runs.router, audit.router, metrics.router):

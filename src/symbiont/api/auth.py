@@ -7,11 +7,18 @@ from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from symbiont.api.app_state import state_of
 
 ANONYMOUS = "anonymous"
 """The actor when the API has no keys (it then listens on loopback only)."""
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="apiKey",
+    description="An API key of the daemon: `Authorization: Bearer <key>`.",
+)
+"""Declares the key in the OpenAPI document; `actor` does the checking itself."""
 
 
 def match_key(keys: Mapping[str, str], presented: str) -> str | None:
@@ -23,13 +30,16 @@ def match_key(keys: Mapping[str, str], presented: str) -> str | None:
     return found
 
 
-async def actor(request: Request) -> str:
+async def actor(
+    request: Request,
+    _: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None,
+) -> str:
     """Authenticate the request; return the actor name, or raise 401."""
     keys = state_of(request).api_keys
     if not keys:
         return ANONYMOUS
     header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+    scheme, _space, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise HTTPException(
             401,

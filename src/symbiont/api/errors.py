@@ -61,14 +61,38 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(f"invalid request: {text}", "INVALID", problems), 422)
 
 
-async def _http(_: Request, exc: Exception) -> JSONResponse:
+async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this type only
-    code = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 405: "NOT_ALLOWED"}
+    code = {
+        400: "INVALID",
+        401: "UNAUTHORIZED",
+        403: "FORBIDDEN",
+        404: "NOT_FOUND",
+        405: "NOT_ALLOWED",
+        504: "TIMEOUT",
+    }
+    headers = dict(getattr(exc, "headers", None) or {})
+    allowed = _documented_methods(request) if exc.status_code == 405 else []  # noqa: PLR2004
+    if allowed:
+        headers["Allow"] = ", ".join(allowed)
     return JSONResponse(
         error_body(str(exc.detail), code.get(exc.status_code, "ERROR")),
         status_code=exc.status_code,
-        headers=getattr(exc, "headers", None),
+        headers=headers or None,
     )
+
+
+def _documented_methods(request: Request) -> list[str]:
+    """The methods the OpenAPI document gives this path (Starlette's 405 names one route's)."""
+    got = request.url.path.split("/")
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        want = template.split("/")
+        if len(want) == len(got) and all(
+            w == g or (w[:1] == "{" and w[-1:] == "}" and g) for w, g in zip(want, got, strict=True)
+        ):
+            methods |= {method.upper() for method in operations}
+    return sorted(methods)
 
 
 def install(app: FastAPI) -> None:

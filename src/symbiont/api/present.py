@@ -11,14 +11,14 @@ from symbiont.core.models import Job
 from symbiont.cron import CronError, CronExpression
 
 REDACTED = "***"
-_TEMPLATE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}$")
+_TEMPLATE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}")
 
 
 def redact(value: str | None) -> str | None:
     """Keep a bare ``${VAR}`` template (it names a secret, it is not one); hide anything else."""
     if value is None:
         return None
-    return value if _TEMPLATE.match(value) else REDACTED
+    return value if _TEMPLATE.fullmatch(value) else REDACTED
 
 
 def describe(job: Job) -> str | None:

@@ -257,9 +257,13 @@ class ErrorOut(BaseModel):
     details: Any = None
 
 
+MAX_OFFSET = 2**63 - 1
+"""Largest offset or id a query may name (the stores' 64-bit integers)."""
+
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut, "description": text}
     for status, text in (
+        (400, "The body cannot be decoded (not UTF-8 JSON), or the URL holds a NUL"),
         (401, "Missing or invalid API key"),
         (403, "The key's actor may not do this"),
         (404, "No such job or run"),

@@ -205,11 +205,11 @@ def load_settings(
     source = str(path) if path is not None else "defaults"
     for name, key in ENV_KEYS.items():
         if env.get(name):
-            _set(data, key, env[name])
             source = f"{source} + environment"
+            _set(data, key, env[name], source)
     for key, value in (overrides or {}).items():
         if value is not None:
-            _set(data, key, value)
+            _set(data, key, value, f"{source} + flags")
     try:
         return Settings.model_validate(data)
     except PydanticError as exc:
@@ -230,13 +230,22 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError(str(path), "-", "file not found") from None
+    except OSError as exc:
+        raise ConfigError(str(path), "-", f"cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        problem = f"not valid UTF-8 (bad byte at offset {exc.start})"
+        raise ConfigError(str(path), "-", problem) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), "-", f"not valid TOML: {exc}") from None
 
 
-def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
+def _set(data: dict[str, Any], dotted: str, value: Any, source: str) -> None:
+    """Set *dotted* in *data*; a parent that the file made a value, not a table, is an error."""
     *parents, leaf = dotted.split(".")
     node = data
-    for part in parents:
+    for depth, part in enumerate(parents, 1):
         node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            key = ".".join(parents[:depth])
+            raise ConfigError(source, key, f"expected a table, got {type(node).__name__}")
     node[leaf] = value

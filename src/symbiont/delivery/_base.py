@@ -8,6 +8,7 @@ from typing import Any
 
 from symbiont.core.errors import DeliveryError
 from symbiont.core.models import Job, Run
+from symbiont.dsl import template_vars
 from symbiont.runtime.templates import TemplateError, resolve_template
 
 EXCERPT_CHARS = 300
@@ -43,6 +44,20 @@ def resolve(channel: str, what: str, text: str, environ: Mapping[str, str]) -> s
         return resolve_template(text, environ)
     except TemplateError as exc:
         raise DeliveryError(channel, f"cannot resolve {what}: {exc}") from None
+
+
+def secret_parts(text: str, resolved: str, environ: Mapping[str, str]) -> list[str]:
+    """What a message must never show of one resolved setting: all of it, and each variable.
+
+    A reply may repeat only part of what it was sent (``invalid token abc123`` for
+    ``Authorization: Bearer ${TOKEN}``), so each variable's value is a secret of its own.
+
+    Args:
+        text: the setting as written (already resolved without error).
+        resolved: its resolved value.
+        environ: the variables it was resolved against.
+    """
+    return [resolved, *(environ[name] for name in template_vars(text) if environ.get(name))]
 
 
 def mask(text: str, secrets: Iterable[str]) -> str:

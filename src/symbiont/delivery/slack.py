@@ -11,12 +11,13 @@ Slack-side outages).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from symbiont.core.enums import RunStatus
 from symbiont.core.errors import DeliveryError
 from symbiont.core.models import Job, Run
-from symbiont.delivery._base import RetryLater, duration_text, excerpt, resolve
+from symbiont.delivery._base import RetryLater, duration_text, excerpt, resolve, secret_parts
 from symbiont.delivery._http import Post, Reply, post, raise_for_status
 from symbiont.delivery.settings import DeliverySettings
 
@@ -94,7 +95,8 @@ class SlackChannel:
         payload: dict[str, Any] = {"text": text}
         if job.slack_channel:
             payload["channel"] = job.slack_channel
-        request = self._request(url, "the Slack incoming webhook", payload, {})
+        secrets = secret_parts(written_url, url, self._settings.environ)
+        request = self._request(url, "the Slack incoming webhook", payload, {}, secrets)
         raise_for_status(request, await post(request))
 
     async def _post_message(self, job: Job, text: str) -> None:
@@ -115,7 +117,8 @@ class SlackChannel:
         token = resolve(self.name, "slack_api_token", slack.api_token, self._settings.environ)
         url = f"{slack.api_url.rstrip('/')}/chat.postMessage"
         payload = {"channel": channel, "text": text, "unfurl_links": False, "unfurl_media": False}
-        request = self._request(url, url, payload, {"Authorization": f"Bearer {token}"}, token)
+        secrets = secret_parts(slack.api_token, token, self._settings.environ)
+        request = self._request(url, url, payload, {"Authorization": f"Bearer {token}"}, secrets)
         reply = await post(request)
         raise_for_status(request, reply)
         self._check_api_answer(reply, channel)
@@ -126,7 +129,7 @@ class SlackChannel:
         shown: str,
         payload: dict[str, Any],
         headers: dict[str, str],
-        secret: str | None = None,
+        secrets: Sequence[str],
     ) -> Post:
         return Post(
             channel=self.name,
@@ -135,7 +138,7 @@ class SlackChannel:
             body=json.dumps(payload, ensure_ascii=False).encode(),
             headers={"Content-Type": "application/json; charset=utf-8", **headers},
             timeout_s=self._settings.slack.timeout.total_seconds(),
-            secrets=(secret,) if secret else (),
+            secrets=secrets,
         )
 
     def _check_api_answer(self, reply: Reply, channel: str) -> None:

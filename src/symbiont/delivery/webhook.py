@@ -12,14 +12,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from urllib.parse import urlsplit
 
 import httpx
 
 from symbiont.core.clock import Clock, SystemClock
 from symbiont.core.errors import DeliveryError
 from symbiont.core.models import Job, Run
-from symbiont.delivery._base import job_facts, resolve, run_facts
+from symbiont.delivery._base import job_facts, resolve, run_facts, secret_parts
 from symbiont.delivery._http import USER_AGENT, Post, post, raise_for_status
 from symbiont.delivery.settings import DeliverySettings
 
@@ -83,10 +82,12 @@ class WebhookChannel:
     async def deliver(self, job: Job, run: Run, output: str) -> None:  # noqa: D102 - see Channel
         if not job.webhook_url:
             raise DeliveryError(self.name, f"job {job.name!r} has no webhook_url")
-        url = resolve(self.name, "webhook_url", job.webhook_url, self._settings.environ)
+        environ = self._settings.environ
+        url = resolve(self.name, "webhook_url", job.webhook_url, environ)
         self._check_target(url, job.webhook_url)
         body = webhook_body(job, run, output)
         headers, secrets = self._headers(job, run, body)
+        secrets += secret_parts(job.webhook_url, url, environ)
         request = Post(
             channel=self.name,
             url=url,
@@ -99,10 +100,15 @@ class WebhookChannel:
         raise_for_status(request, await post(request))
 
     def _check_target(self, url: str, shown: str) -> None:
+        """Refuse a URL that is not http(s) or whose host is not on the allow-list.
+
+        The host is read by httpx, the parser that sends the request, so a URL that two
+        parsers read differently cannot pass the check for one host and go to another.
+        """
         try:
-            parts = urlsplit(url)
-            host = parts.hostname or ""
-        except ValueError:
+            parts = httpx.URL(url)
+            host = parts.host
+        except (httpx.InvalidURL, ValueError):  # IDNA errors are ValueErrors
             raise DeliveryError(self.name, f"invalid webhook_url {shown!r}") from None
         if parts.scheme not in {"http", "https"} or not host:
             raise DeliveryError(
@@ -128,17 +134,17 @@ class WebhookChannel:
             if "\r" in value or "\n" in value:
                 raise DeliveryError(self.name, f"header {key!r} holds a line break")
             headers[key] = value
-            secrets.append(value)
+            secrets += secret_parts(written, value, environ)
         default_auth = self._settings.webhook.auth_header
         if default_auth and "authorization" not in headers:
             value = resolve(self.name, "SYMBI_WEBHOOK_AUTH_HEADER", default_auth, environ)
             headers["Authorization"] = value
-            secrets.append(value)
+            secrets += secret_parts(default_auth, value, environ)
         headers["Content-Type"] = "application/json"
         headers["Idempotency-Key"] = run.id
         if job.webhook_secret:
             secret = resolve(self.name, "webhook_secret", job.webhook_secret, environ)
-            secrets.append(secret)
+            secrets += secret_parts(job.webhook_secret, secret, environ)
             headers[TIMESTAMP_HEADER] = str(int(self._clock.now().timestamp()))
             headers[SIGNATURE_HEADER] = sign(secret, body)
         return headers, secrets

@@ -12,18 +12,25 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from symbiont.core.durations import parse_duration
+from symbiont.core.durations import format_duration, parse_duration
 from symbiont.core.enums import DeliverOn, DeliveryKind, MisfirePolicy, SessionMode
 from symbiont.core.errors import CronError, ValidationError
 from symbiont.core.models import AllowedHours, Heartbeat, Policy
 from symbiont.scheduler.planner import expression_for
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+"""A job name, matched whole (``fullmatch``: ``$`` would also accept a final line break)."""
+_HEADER_NAME_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+"""An HTTP header name (RFC 9110 token)."""
+_SHOWN = 60
+"""Longest value quoted whole in a message."""
 MAX_TEXT = 64 * 1024
 MAX_SHORT = 1024
 MAX_ITEMS = 50
+MAX_DURATION = timedelta(days=3650)
+"""Longest retry_delay or max_runtime: ten years (later times would leave the calendar)."""
 _CHANNELS = tuple(k.value for k in DeliveryKind if k.value != "custom")
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class _Problems(list[tuple[str, str]]):
@@ -32,16 +39,38 @@ class _Problems(list[tuple[str, str]]):
 
 
 def _text(limit: int) -> Callable[[Any, _Problems, str], Any]:
+    """A string of at most *limit* UTF-8 bytes, without NUL (no store keeps one everywhere)."""
+
     def check(value: Any, problems: _Problems, name: str) -> Any:
         if value is None:
             return None
         if not isinstance(value, str):
             problems.add(name, f"expected a string, got {type(value).__name__}")
-        elif len(value.encode()) > limit:
-            problems.add(name, f"is {len(value.encode())} bytes; at most {limit} allowed")
+            return value
+        try:
+            size = len(value.encode())
+        except UnicodeEncodeError:  # JSON can carry "\ud800"; no file or database can
+            problems.add(name, "is not valid Unicode: it holds an unpaired surrogate")
+            return value
+        if size > limit:
+            problems.add(name, f"is {size} bytes; at most {limit} allowed")
+        elif "\0" in value:
+            problems.add(name, "holds a NUL character, which no text may hold")
         return value
 
     return check
+
+
+def check_text(name: str, value: str | None, limit: int = MAX_SHORT) -> None:
+    """Check one free-text value given outside a definition (a rejection's reason).
+
+    Raises:
+        ValidationError: it is too long or holds a NUL.
+    """
+    problems = _Problems()
+    _text(limit)(value, problems, name)
+    if problems:
+        raise ValidationError(list(problems))
 
 
 def _required_text(value: Any, problems: _Problems, name: str) -> Any:
@@ -51,20 +80,30 @@ def _required_text(value: Any, problems: _Problems, name: str) -> Any:
     return _text(MAX_SHORT)(value, problems, name)
 
 
+def _shown(value: Any) -> str:
+    """*value* quoted for a message, cut when long (the problem is still named)."""
+    text = repr(value)
+    return text if len(text) <= _SHOWN else f"{text[: _SHOWN - 3]}... ({len(str(value))} chars)"
+
+
 def _name(value: Any, problems: _Problems, name: str) -> Any:
-    if not isinstance(value, str) or not NAME_RE.match(value):
+    if not isinstance(value, str) or not NAME_RE.fullmatch(value):
         problems.add(
             name,
-            f"{value!r} is not a valid job name: use 1-128 letters, digits, '.', '_' or '-',"
-            " starting with a letter or digit",
+            f"{_shown(value)} is not a valid job name: use 1-128 letters, digits, '.', '_'"
+            " or '-', starting with a letter or digit",
         )
     return value
 
 
-def _int(minimum: int, maximum: int) -> Callable[[Any, _Problems, str], Any]:
+def _int(
+    minimum: int, maximum: int, default: int | None = None
+) -> Callable[[Any, _Problems, str], Any]:
+    """An integer in range; null gives *default* (as it gives () to lists and {} to maps)."""
+
     def check(value: Any, problems: _Problems, name: str) -> Any:
         if value is None:
-            return None
+            return default
         if isinstance(value, bool) or not isinstance(value, int):
             problems.add(name, f"expected an integer, got {value!r}")
         elif not minimum <= value <= maximum:
@@ -115,15 +154,27 @@ def _instant(value: Any, problems: _Problems, name: str) -> Any:
 
 
 def _duration(value: Any, problems: _Problems, name: str) -> Any:
-    if value is None or isinstance(value, timedelta):
-        return value
+    """A duration: ``"90s"``, a number of seconds or a timedelta, from 0 to `MAX_DURATION`."""
+    if value is None:
+        return None
+    longest = MAX_DURATION.total_seconds()
     if isinstance(value, int | float) and not isinstance(value, bool):
+        if not 0 <= value <= longest:  # NaN fails too
+            problems.add(name, f"{value!r} seconds is out of range 0-{longest:.0f}")
+            return value
         return timedelta(seconds=value)
-    try:
-        return parse_duration(str(value))
-    except ValueError as exc:
-        problems.add(name, str(exc))
-        return value
+    if isinstance(value, timedelta):
+        duration = value
+    else:
+        try:
+            duration = parse_duration(str(value))
+        except ValueError as exc:
+            problems.add(name, str(exc))
+            return value
+    if not timedelta(0) <= duration <= MAX_DURATION:
+        shown = format_duration(duration) if duration >= timedelta(0) else str(duration)
+        problems.add(name, f"{shown} is out of range 0s-{MAX_DURATION.days}d")
+    return duration
 
 
 def _strings(value: Any, problems: _Problems, name: str) -> tuple[str, ...]:
@@ -132,6 +183,8 @@ def _strings(value: Any, problems: _Problems, name: str) -> tuple[str, ...]:
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         problems.add(name, "expected a list of strings")
         return ()
+    for item in value:
+        _text(MAX_SHORT)(item, problems, name)
     if len(value) > MAX_ITEMS:
         problems.add(name, f"has {len(value)} items; at most {MAX_ITEMS} allowed")
     return tuple(value)
@@ -154,7 +207,7 @@ def _delivery(value: Any, problems: _Problems, name: str) -> tuple[str, ...]:
 def _emails(value: Any, problems: _Problems, name: str) -> tuple[str, ...]:
     addresses = _strings(value, problems, name)
     for address in addresses:
-        if not _EMAIL_RE.match(address) and "${" not in address:
+        if not _EMAIL_RE.fullmatch(address) and "${" not in address:
             problems.add(name, f"{address!r} is not an email address")
     return addresses
 
@@ -169,6 +222,13 @@ def _headers(value: Any, problems: _Problems, name: str) -> dict[str, str]:
         return {}
     if len(value) > MAX_ITEMS:
         problems.add(name, f"has {len(value)} headers; at most {MAX_ITEMS} allowed")
+    for key, text in value.items():
+        if not _HEADER_NAME_RE.fullmatch(key):
+            problems.add(f"{name}.{_shown(key)}", "is not a header name (letters, digits, '-')")
+        elif "\r" in text or "\n" in text:
+            problems.add(f"{name}.{key}", "holds a line break; a header stays on one line")
+        else:
+            _text(MAX_SHORT)(text, problems, f"{name}.{key}")
     return dict(value)
 
 
@@ -276,8 +336,8 @@ RULES: dict[str, Callable[[Any, _Problems, str], Any]] = {
     "heartbeat": _heartbeat,
     "max_retries": _int(0, 1_000_000),
     "retry_delay": _duration,
-    "max_concurrent": _int(1, 10_000),
-    "jitter_seconds": _int(0, 86_400),
+    "max_concurrent": _int(1, 10_000, default=1),
+    "jitter_seconds": _int(0, 86_400, default=0),
     "misfire_policy": _enum(MisfirePolicy),
     "agent_pin_jwt": _text(16 * 1024),
     "input": _text(MAX_TEXT),

@@ -22,7 +22,7 @@ from symbiont.core.errors import (
 from symbiont.core.ids import new_id
 from symbiont.core.models import AuditEvent, Job, Run
 from symbiont.scheduler.planner import next_fire_time, next_fire_time_of
-from symbiont.service._fields import RULES, check_definition, convert_fields
+from symbiont.service._fields import RULES, check_definition, check_text, convert_fields
 from symbiont.store.base import (
     AuditFilter,
     AuditRecord,
@@ -359,6 +359,7 @@ class JobService:
 
     async def reject_run(self, run_id: str, *, actor: str, reason: str | None = None) -> Run:
         """Refuse a run waiting for approval; it ends ``cancelled`` with the reason."""
+        check_text("reason", reason, 2000)
         run, job = await self._pending(run_id, actor, "reject")
         why = f"rejected by {actor}" + (f": {reason}" if reason else "")
         record = AuditRecord(

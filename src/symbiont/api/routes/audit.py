@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from symbiont.api.deps import ServiceDep
-from symbiont.api.schemas import AuditEventOut, AuditVerifyOut
+from symbiont.api.schemas import MAX_OFFSET, AuditEventOut, AuditVerifyOut
 from symbiont.core.enums import SecurityEventType
 from symbiont.store.base import AuditFilter
 
@@ -22,7 +22,7 @@ async def query_audit(
     since: datetime | None = None,
     until: datetime | None = None,
     job_id: str | None = None,
-    after_id: Annotated[int, Query(ge=0)] = 0,
+    after_id: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
 ) -> list[AuditEventOut]:
     """Audit events, oldest first, filtered by type, time range and job."""

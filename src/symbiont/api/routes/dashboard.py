@@ -33,6 +33,7 @@ from symbiont.api.auth import ANONYMOUS, match_key
 from symbiont.api.deps import SchedulerDep, ServiceDep
 from symbiont.api.present import job_out
 from symbiont.api.routes.health import scheduler_health
+from symbiont.api.schemas import MAX_OFFSET
 from symbiont.core.enums import JobStatus, RunStatus, SecurityEventType
 from symbiont.core.errors import JobNotFound, NotAllowed, RunNotFound, SymbiontError
 from symbiont.core.models import Job, Run
@@ -86,6 +87,14 @@ def _mac(secret: bytes, message: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+def _same(expected: str, presented: str) -> bool:
+    """Constant-time equality of two texts, whatever characters *presented* holds.
+
+    ``hmac.compare_digest`` raises TypeError on non-ASCII ``str``; bytes never do.
+    """
+    return hmac.compare_digest(expected.encode(), presented.encode())
+
+
 def issue_session(secret: bytes, name: str, issued_s: int) -> str:
     """A session token for key *name*: ``b64(name).issued.mac``, never the key itself."""
     body = f"{base64.urlsafe_b64encode(name.encode()).decode()}.{issued_s}"
@@ -96,7 +105,7 @@ def session_name(secret: bytes, token: str, now_s: int) -> str | None:
     """The key name *token* was issued for, or None when forged, malformed or expired."""
     body, _, mac = token.rpartition(".")
     encoded, _, issued = body.partition(".")
-    if not hmac.compare_digest(_mac(secret, body), mac) or not issued.isdigit():
+    if not _same(_mac(secret, body), mac) or not issued.isdigit():
         return None
     if not 0 <= now_s - int(issued) < SESSION_TTL_S:
         return None
@@ -149,7 +158,7 @@ async def _form(request: Request) -> dict[str, str]:
     viewer = await _viewer(request)
     parsed = parse_qs((await request.body()).decode(errors="replace"), keep_blank_values=True)
     form = {key: values[0] for key, values in parsed.items()}
-    if not viewer.bearer and not hmac.compare_digest(form.get("csrf", ""), viewer.csrf):
+    if not viewer.bearer and not _same(form.get("csrf", ""), viewer.csrf):
         raise LoginRequired
     form["actor"] = viewer.actor
     return form
@@ -326,7 +335,7 @@ async def _upcoming(service: JobService, job: Job, count: int) -> list[datetime]
 
 
 async def _history(service: JobService, job: Job, page: int) -> dict[str, Any]:
-    page = max(page, 0)
+    page = min(max(page, 0), MAX_OFFSET // PAGE_SIZE - 1)  # stays a 64-bit SQL offset
     runs = await service.history(job.id, RunFilter(limit=PAGE_SIZE + 1, offset=page * PAGE_SIZE))
     return {"runs": runs[:PAGE_SIZE], "page": page, "more": len(runs) > PAGE_SIZE}
 
@@ -403,7 +412,7 @@ async def audit_page(
     query = AuditFilter(
         type=SecurityEventType(type) if type in kinds else None,
         job_id=job_id,
-        after_id=max(after, 0),
+        after_id=min(max(after, 0), MAX_OFFSET),
         limit=100,
     )
     events = await service.audit(query)

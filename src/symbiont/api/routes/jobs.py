@@ -10,7 +10,15 @@ from fastapi import APIRouter, Body, HTTPException, Query, Response, status
 from symbiont.api.auth import ActorDep
 from symbiont.api.deps import ServiceDep
 from symbiont.api.present import describe, job_out
-from symbiont.api.schemas import JobFields, JobOut, NextRunOut, RunOut, RunRequest
+from symbiont.api.schemas import (
+    MAX_OFFSET,
+    ErrorOut,
+    JobFields,
+    JobOut,
+    NextRunOut,
+    RunOut,
+    RunRequest,
+)
 from symbiont.core.enums import JobStatus, RunStatus
 from symbiont.store.base import JobFilter, RunFilter
 
@@ -31,7 +39,7 @@ async def list_jobs(
     agent_id: str | None = None,
     name_prefix: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[JobOut]:
     """List jobs, by name, filtered by status, agent and name prefix."""
     query = JobFilter(
@@ -76,7 +84,14 @@ async def reset_job(job_id: str, service: ServiceDep, who: ActorDep) -> JobOut:
     return job_out(await service.reset_job(job_id, actor=who))
 
 
-@router.post("/{job_id}/run", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/{job_id}/run",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={
+        200: {"model": RunOut, "description": "With wait=true: the finished run"},
+        504: {"model": ErrorOut, "description": "With wait=true: not finished in wait_timeout"},
+    },
+)
 async def run_job(
     job_id: str,
     service: ServiceDep,
@@ -108,7 +123,7 @@ async def history(
     service: ServiceDep,
     status_: Annotated[RunStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[RunOut]:
     """A job's runs, newest occurrence first."""
     runs = await service.history(job_id, RunFilter(status=status_, limit=limit, offset=offset))
