@@ -19,7 +19,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ SCHEDULING_STATE = frozenset({"next_run", "last_run", "run_count", "failure_coun
 DEFINITION_COLUMNS = tuple(c for c in JOB_COLUMNS if c not in SCHEDULING_STATE)
 _RUN_SELECT = (
     "SELECT id, job_id, job_name, trigger_kind, scheduled_for, status, attempt, node_id,"
-    " error_message, details FROM runs"
+    " error_message, details, lease_expires_at FROM runs"
 )
 _US = 1_000_000
 _MISSED = re.compile(r"missed from (\S+) to (\S+?)(?:,| \()")
@@ -56,6 +56,7 @@ class RunRow:
     node_id: str | None
     error_message: str | None
     details: dict[str, Any]
+    lease_expires_at: int | None
 
     @property
     def open(self) -> bool:
@@ -76,6 +77,7 @@ def _run_rows(rows: Iterable[Sequence[Any]]) -> list[RunRow]:
             node_id=None if r[7] is None else str(r[7]),
             error_message=None if r[8] is None else str(r[8]),
             details=json.loads(r[9]),
+            lease_expires_at=None if r[10] is None else int(r[10]),
         )
         for r in rows
     ]
@@ -208,6 +210,59 @@ def occurrence_outcomes(
     return found
 
 
+def verdict(rows: Sequence[RunRow]) -> str:
+    """How one occurrence ended: ``ran``, ``recovered``, ``skipped``/... or a ``PROBLEM``."""
+    succeeded = [r for r in rows if r.status == "succeeded"]
+    if len(succeeded) > 1:
+        return "PROBLEM: ran twice"
+    last = max(rows, key=lambda r: r.attempt)
+    if last.open:
+        return f"PROBLEM: still {last.status}"
+    if succeeded:
+        return "ran" if last.attempt == 1 else "recovered"
+    if last.status == "interrupted":
+        return "PROBLEM: interrupted and never run again"
+    if not last.error_message:
+        return f"PROBLEM: {last.status} without a reason"
+    return last.status
+
+
+def judge_occurrences(
+    runs: Sequence[RunRow], jobs: Sequence[str], lo_us: int, hi_us: int
+) -> tuple[Counter[str], list[tuple[str, str, str]]]:
+    """The verdict of every per-second occurrence of *jobs* in [lo_us, hi_us], and the bad ones.
+
+    An occurrence with no run row is fine only inside a recorded missed range.
+    """
+    outcomes = occurrence_outcomes(runs, lo_us, hi_us)
+    first_s, last_s = -(-lo_us // _US), hi_us // _US
+    missed = missed_ranges(runs)
+    verdicts: Counter[str] = Counter()
+    problems = []
+    for job in jobs:
+        for second in range(first_s, last_s + 1):
+            when = second * _US
+            rows = outcomes.get((job, when))
+            if rows is None:
+                covered = any(name == job and a <= when <= b for name, a, b in missed)
+                found = "missed (recorded)" if covered else "PROBLEM: no run record"
+            else:
+                found = verdict(rows)
+            verdicts[found] += 1
+            if found.startswith("PROBLEM"):
+                problems.append((job, datetime.fromtimestamp(second, UTC).isoformat(), found))
+    return verdicts, problems
+
+
+def reasons(runs: Iterable[RunRow], lo_us: int, hi_us: int) -> Counter[tuple[str, str]]:
+    """(status, reason with numbers and times blanked) of runs in [lo_us, hi_us] not run."""
+    return Counter(
+        (r.status, re.sub(r"\d[\d:.T+-]*", "N", r.error_message or ""))
+        for r in runs
+        if r.status not in {"succeeded", "interrupted"} and lo_us <= r.scheduled_for <= hi_us
+    )
+
+
 def _us(when: datetime) -> int:
     return int(when.timestamp()) * _US + when.microsecond
 
@@ -249,6 +304,13 @@ class SpareDaemon(DaemonProcess):
         assert self.proc.stdin is not None
         self.proc.stdin.write(b"go\n")
         self.proc.stdin.close()
+
+    def wait_exit(self, deadline_s: float = 30) -> int:
+        """Wait for the exit code (after a signal sent by the caller)."""
+        try:
+            return self.proc.wait(timeout=deadline_s)
+        finally:
+            self._log.close()
 
     def discard(self) -> None:
         """End a spare that was never started."""

@@ -15,7 +15,7 @@ from anyio.abc import TaskGroup, TaskStatus
 
 from symbiont.core.clock import Clock
 from symbiont.core.enums import JobStatus, RunStatus, RunTrigger, SecurityEventType, SessionMode
-from symbiont.core.errors import InvalidTransition
+from symbiont.core.errors import InvalidTransition, StoreUnavailable
 from symbiont.core.events import EventBus, RunClaimed, RunFinished, RunSkipped, RunStarted
 from symbiont.core.ids import new_id
 from symbiont.core.models import Job, JobSchedule, Run
@@ -37,6 +37,8 @@ _LOOKAHEAD = timedelta(seconds=2)
 _MAX_BATCHES_PER_TICK = 200
 _LOOKAHEAD_JOBS = 20_000
 _LOOKAHEAD_MIN_IDLE_S = 0.05
+_FINISH_RETRY_FIRST_S = 0.1
+_FINISH_RETRY_MAX_S = 1.0
 
 
 class Dispatcher(Protocol):
@@ -131,7 +133,13 @@ class CronScheduler:
         self._warmed_for: datetime | None = None
         self._idle = anyio.Event()
         self._finisher = _Finisher(
-            store, clock, settings.default_max_retries, f"scheduler@{settings.node_id}"
+            store,
+            clock,
+            settings.default_max_retries,
+            f"scheduler@{settings.node_id}",
+            give_up_after=settings.lease,
+            on_error=self._store_error,
+            stopping=lambda: self._stopping,
         )
         self._actor = f"scheduler@{settings.node_id}"
 
@@ -318,6 +326,17 @@ class CronScheduler:
             with anyio.CancelScope(shield=True):
                 await self._interrupt(run, holder.started)
             raise
+        except StoreUnavailable as exc:
+            # Not the agent's failure: recording "failed" would count towards dead-letter and
+            # lose a result that may have been fine. The run is let go: its lease lapses and
+            # the reaper records it interrupted and runs the occurrence again (attempt + 1).
+            self._store_error(exc)
+            _log.warning(
+                "scheduler.run_unrecorded",
+                run_id=run.id,
+                job=run.job_name,
+                note="the store failed; the run is handed back or recovered when its lease lapses",
+            )
         except Exception as exc:  # noqa: BLE001 - record it on the run; never kill the loop
             _log.exception("scheduler.run_crashed", run_id=run.id)
             with anyio.CancelScope(shield=True):
@@ -380,7 +399,7 @@ class CronScheduler:
                 await self._await_approval(job, run, outcome)
             return
         with anyio.CancelScope(shield=True):
-            finished = await self._finisher.finish(run.id, outcome)
+            finished = await self._finisher.finish(run.id, job.id, outcome)
         if finished is None:  # finished elsewhere meanwhile (reaped after a lost lease)
             return
         self._count(finished.run.status)
@@ -518,6 +537,7 @@ class _Holder:
 @dataclass(slots=True)
 class _Pending:
     run_id: str
+    job_id: str
     outcome: RunOutcome
     done: anyio.Event = field(default_factory=anyio.Event)
     result: FinishedRun | None = None
@@ -528,20 +548,38 @@ class _Finisher:
     """Group commit of run results.
 
     Finishes that arrive while one batch is written go into the next, so a burst of short
-    runs costs a few transactions, not one each.
+    runs costs a few transactions, not one each. A batch is written in job order, so the
+    batches of several nodes lock job and session rows in the same order (no deadlock).
+    When the store fails (down, restarting, a deadlock), the batch is written again with
+    backoff for up to *give_up_after* (the lease: after it the reaper owns the runs), so a
+    store outage does not lose the outcomes of runs that finished during it. Once the node
+    is *stopping* it does not wait for the store: the leases recover those runs.
     """
 
-    def __init__(self, store: JobStore, clock: Clock, default_max_retries: int, actor: str) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        clock: Clock,
+        default_max_retries: int,
+        actor: str,
+        *,
+        give_up_after: timedelta,
+        on_error: Callable[[Exception], None],
+        stopping: Callable[[], bool],
+    ) -> None:
         self._store = store
         self._clock = clock
         self._retries = default_max_retries
         self._actor = actor
+        self._give_up_after = give_up_after.total_seconds()
+        self._on_error = on_error
+        self._stopping = stopping
         self._queue: list[_Pending] = []
         self._ready = anyio.Event()
 
-    async def finish(self, run_id: str, outcome: RunOutcome) -> FinishedRun | None:
+    async def finish(self, run_id: str, job_id: str, outcome: RunOutcome) -> FinishedRun | None:
         """Record *outcome*; return the finished run, or None if it was no longer open."""
-        pending = _Pending(run_id, outcome)
+        pending = _Pending(run_id, job_id, outcome)
         self._queue.append(pending)
         self._ready.set()
         await pending.done.wait()
@@ -557,22 +595,39 @@ class _Finisher:
             batch, self._queue = self._queue[:_FINISH_BATCH], self._queue[_FINISH_BATCH:]
             if self._queue:
                 self._ready.set()
+            batch.sort(key=lambda p: (p.job_id, p.run_id))
             with anyio.CancelScope(shield=True):
                 await self._write(batch)
 
     async def _write(self, batch: list[_Pending]) -> None:
-        try:
-            results = await self._store.finish_runs(
-                [(p.run_id, p.outcome) for p in batch],
-                self._clock.now(),
-                default_max_retries=self._retries,
-                actor=self._actor,
-            )
-        except Exception as exc:  # noqa: BLE001 - handed to each waiting run
-            for pending in batch:
-                pending.error = exc
-                pending.done.set()
-            return
+        now = self._clock.now()
+        give_up = anyio.current_time() + self._give_up_after
+        pause = _FINISH_RETRY_FIRST_S
+        while True:
+            try:
+                results = await self._store.finish_runs(
+                    [(p.run_id, p.outcome) for p in batch],
+                    now,
+                    default_max_retries=self._retries,
+                    actor=self._actor,
+                )
+                break
+            except StoreUnavailable as exc:
+                self._on_error(exc)
+                if self._stopping() or anyio.current_time() + pause > give_up:
+                    self._fail(batch, exc)
+                    return
+                await anyio.sleep(pause)
+                pause = min(pause * 2, _FINISH_RETRY_MAX_S)
+            except Exception as exc:  # noqa: BLE001 - handed to each waiting run
+                self._fail(batch, exc)
+                return
         for pending, result in zip(batch, results, strict=True):
             pending.result = result
+            pending.done.set()
+
+    @staticmethod
+    def _fail(batch: list[_Pending], exc: Exception) -> None:
+        for pending in batch:
+            pending.error = exc
             pending.done.set()
