@@ -130,6 +130,16 @@ def _outage(server: PrivatePostgres, nodes: list[SpareDaemon]) -> tuple[datetime
     return down, datetime.now(UTC)
 
 
+def _check_log(node: SpareDaemon) -> None:
+    """The outage has a clear start and end in the log, and every line is JSON."""
+    lines = node.log_path.read_text().splitlines()
+    bare = [line for line in lines if not line.startswith("{")]
+    assert not bare, f"lines that are not JSON in {node.log_path}: {bare[:3]}"
+    events = [e["event"] for e in node.events()]
+    assert "scheduler.store_error" in events
+    assert "scheduler.store_recovered" in events[events.index("scheduler.store_error") :]
+
+
 def test_daemons_ride_out_a_postgres_restart(
     tmp_path: Path, private_postgres: PrivatePostgres
 ) -> None:
@@ -179,6 +189,8 @@ def test_daemons_ride_out_a_postgres_restart(
     finally:
         codes = _stop(nodes)
     assert codes == [0] * NODES
+    for node in nodes:
+        _check_log(node)
 
     runs = pg_runs(url)
     assert not duplicate_attempts(runs)

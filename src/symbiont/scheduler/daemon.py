@@ -142,6 +142,8 @@ class CronScheduler:
             stopping=lambda: self._stopping,
         )
         self._actor = f"scheduler@{settings.node_id}"
+        self._failing_since: datetime | None = None
+        self._errors_before = 0
 
     # -- control ----------------------------------------------------------------------
 
@@ -184,6 +186,8 @@ class CronScheduler:
             except Exception as exc:  # noqa: BLE001 - the store may be down; keep trying
                 self._store_error(exc)
                 delay = self.settings.tick_interval.total_seconds()
+            else:
+                self._store_back()
             if delay > 0:
                 await self._sleep_or_wake(delay)
 
@@ -523,7 +527,21 @@ class CronScheduler:
     def _store_error(self, exc: Exception) -> None:
         self.stats.store_errors += 1
         self.stats.last_store_error = f"{type(exc).__name__}: {exc}"
+        if self._failing_since is None:
+            self._failing_since = self.clock.now()
+            self._errors_before = self.stats.store_errors - 1
         _log.warning("scheduler.store_error", error=self.stats.last_store_error)
+
+    def _store_back(self) -> None:
+        """A tick worked: if the store had been failing, say that it answers again."""
+        if self._failing_since is None:
+            return
+        _log.info(
+            "scheduler.store_recovered",
+            failing_for_s=round((self.clock.now() - self._failing_since).total_seconds(), 1),
+            errors=self.stats.store_errors - self._errors_before,
+        )
+        self._failing_since = None
 
 
 @dataclass(slots=True)
