@@ -81,6 +81,26 @@ class _FileSink:
         return True
 
 
+class _StdlibBridge(logging.Handler):
+    """Hands the records of libraries' stdlib loggers (psycopg's pool, uvicorn) to structlog.
+
+    Without it Python printed their warnings as bare text on stderr (a JSON log consumer
+    choked on them) and they never reached the log file.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string must not break logging
+            self.handleError(record)
+            return
+        logger = structlog.get_logger(record.name)
+        fields: dict[str, Any] = {"logger": record.name}
+        if record.exc_info:
+            fields["exc_info"] = record.exc_info
+        logger.log(record.levelno, message, **fields)
+
+
 def configure_logging(level: str = "info", log_file: Path | None = None) -> BinaryIO | None:
     """Log at *level* or above to stderr and, when given, to *log_file* (JSON lines).
 
@@ -111,4 +131,9 @@ def configure_logging(level: str = "info", log_file: Path | None = None) -> Bina
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _StdlibBridge)]:
+        root.removeHandler(old)
+    root.addHandler(_StdlibBridge(logging.WARNING))
+    root.setLevel(max(logging.WARNING, _LEVELS.get(level, logging.INFO)))
     return handle

@@ -38,10 +38,6 @@ _LOOKAHEAD = timedelta(seconds=2)
 _MAX_BATCHES_PER_TICK = 200
 _LOOKAHEAD_JOBS = 20_000
 _LOOKAHEAD_MIN_IDLE_S = 0.05
-_FINISH_RETRY_S = (0.2, 2.0)
-"""First and longest pause between two tries to record results while the store is unavailable."""
-
-
 GC_GEN0_THRESHOLD = 10_000
 """Allocations between two young collections in a daemon process (CPython's default: 700)."""
 
@@ -60,6 +56,10 @@ def tune_gc() -> None:
     gc.freeze()
     _, gen1, gen2 = gc.get_threshold()
     gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
+
+
+_FINISH_RETRY_FIRST_S = 0.1
+_FINISH_RETRY_MAX_S = 1.0
 
 
 class Dispatcher(Protocol):
@@ -160,10 +160,13 @@ class CronScheduler:
             clock,
             settings.default_max_retries,
             f"scheduler@{settings.node_id}",
-            patience=settings.lease,
+            give_up_after=settings.lease,
             on_error=self._store_error,
+            stopping=lambda: self._stopping,
         )
         self._actor = f"scheduler@{settings.node_id}"
+        self._failing_since: datetime | None = None
+        self._errors_before = 0
 
     # -- control ----------------------------------------------------------------------
 
@@ -207,6 +210,8 @@ class CronScheduler:
             except Exception as exc:  # noqa: BLE001 - the store may be down; keep trying
                 self._store_error(exc)
                 delay = self.settings.tick_interval.total_seconds()
+            else:
+                self._store_back()
             if delay > 0:
                 await self._sleep_or_wake(delay)
 
@@ -350,8 +355,16 @@ class CronScheduler:
                 await self._interrupt(run, holder.started)
             raise
         except StoreUnavailable as exc:
-            # Not the run's fault: its lease lapses and it is recovered (run again).
+            # Not the agent's failure: recording "failed" would count towards dead-letter and
+            # lose a result that may have been fine. The run is let go: its lease lapses and
+            # the reaper records it interrupted and runs the occurrence again (attempt + 1).
             self._store_error(exc)
+            _log.warning(
+                "scheduler.run_unrecorded",
+                run_id=run.id,
+                job=run.job_name,
+                note="the store failed; the run is handed back or recovered when its lease lapses",
+            )
         except Exception as exc:  # noqa: BLE001 - record it on the run; never kill the loop
             _log.exception("scheduler.run_crashed", run_id=run.id)
             with anyio.CancelScope(shield=True):
@@ -417,7 +430,7 @@ class CronScheduler:
                 await self._await_approval(job, run, outcome)
             return
         with anyio.CancelScope(shield=True):
-            finished = await self._finisher.finish(run.id, outcome)
+            finished = await self._finisher.finish(run.id, job.id, outcome)
         if finished is None:  # finished elsewhere meanwhile (reaped after a lost lease)
             return
         self._count(finished.run.status)
@@ -542,7 +555,21 @@ class CronScheduler:
         self.stats.store_errors += 1
         self.stats.last_store_error = f"{type(exc).__name__}: {exc}"
         self.stats.store_failing = True
+        if self._failing_since is None:
+            self._failing_since = self.clock.now()
+            self._errors_before = self.stats.store_errors - 1
         _log.warning("scheduler.store_error", error=self.stats.last_store_error)
+
+    def _store_back(self) -> None:
+        """A tick worked: if the store had been failing, say that it answers again."""
+        if self._failing_since is None:
+            return
+        _log.info(
+            "scheduler.store_recovered",
+            failing_for_s=round((self.clock.now() - self._failing_since).total_seconds(), 1),
+            errors=self.stats.store_errors - self._errors_before,
+        )
+        self._failing_since = None
 
 
 @dataclass(slots=True)
@@ -556,6 +583,7 @@ class _Holder:
 @dataclass(slots=True)
 class _Pending:
     run_id: str
+    job_id: str
     outcome: RunOutcome
     done: anyio.Event = field(default_factory=anyio.Event)
     result: FinishedRun | None = None
@@ -566,7 +594,12 @@ class _Finisher:
     """Group commit of run results.
 
     Finishes that arrive while one batch is written go into the next, so a burst of short
-    runs costs a few transactions, not one each.
+    runs costs a few transactions, not one each. A batch is written in job order, so the
+    batches of several nodes lock job and session rows in the same order (no deadlock).
+    When the store fails (down, restarting, a deadlock), the batch is written again with
+    backoff for up to *give_up_after* (the lease: after it the reaper owns the runs), so a
+    store outage does not lose the outcomes of runs that finished during it. Once the node
+    is *stopping* it does not wait for the store: the leases recover those runs.
     """
 
     def __init__(
@@ -576,23 +609,23 @@ class _Finisher:
         default_max_retries: int,
         actor: str,
         *,
-        patience: timedelta,
+        give_up_after: timedelta,
         on_error: Callable[[Exception], None],
+        stopping: Callable[[], bool],
     ) -> None:
         self._store = store
         self._clock = clock
         self._retries = default_max_retries
         self._actor = actor
+        self._give_up_after = give_up_after.total_seconds()
+        self._on_error = on_error
+        self._stopping = stopping
         self._queue: list[_Pending] = []
         self._ready = anyio.Event()
-        self._patience = patience
-        """How long results are retried while the store is unavailable (the run's lease)."""
-        self._on_error = on_error
-        """Told of each failed try (health and log)."""
 
-    async def finish(self, run_id: str, outcome: RunOutcome) -> FinishedRun | None:
+    async def finish(self, run_id: str, job_id: str, outcome: RunOutcome) -> FinishedRun | None:
         """Record *outcome*; return the finished run, or None if it was no longer open."""
-        pending = _Pending(run_id, outcome)
+        pending = _Pending(run_id, job_id, outcome)
         self._queue.append(pending)
         self._ready.set()
         await pending.done.wait()
@@ -608,41 +641,39 @@ class _Finisher:
             batch, self._queue = self._queue[:_FINISH_BATCH], self._queue[_FINISH_BATCH:]
             if self._queue:
                 self._ready.set()
+            batch.sort(key=lambda p: (p.job_id, p.run_id))
             with anyio.CancelScope(shield=True):
                 await self._write(batch)
 
     async def _write(self, batch: list[_Pending]) -> None:
-        try:
-            results = await self._write_retrying(batch)
-        except Exception as exc:  # noqa: BLE001 - handed to each waiting run
-            for pending in batch:
-                pending.error = exc
-                pending.done.set()
-            return
+        now = self._clock.now()
+        give_up = anyio.current_time() + self._give_up_after
+        pause = _FINISH_RETRY_FIRST_S
+        while True:
+            try:
+                results = await self._store.finish_runs(
+                    [(p.run_id, p.outcome) for p in batch],
+                    now,
+                    default_max_retries=self._retries,
+                    actor=self._actor,
+                )
+                break
+            except StoreUnavailable as exc:
+                self._on_error(exc)
+                if self._stopping() or anyio.current_time() + pause > give_up:
+                    self._fail(batch, exc)
+                    return
+                await anyio.sleep(pause)
+                pause = min(pause * 2, _FINISH_RETRY_MAX_S)
+            except Exception as exc:  # noqa: BLE001 - handed to each waiting run
+                self._fail(batch, exc)
+                return
         for pending, result in zip(batch, results, strict=True):
             pending.result = result
             pending.done.set()
 
-    async def _write_retrying(self, batch: list[_Pending]) -> list[FinishedRun | None]:
-        """Record *batch*; while the store is unavailable (locked, full), try again.
-
-        A result is kept for up to ``patience`` (the lease): a run whose result is lost
-        after that is recovered by lease expiry, so waiting longer would only hold it up.
-        """
-        finished_at = self._clock.now()
-        give_up = finished_at + self._patience
-        pause, longest = _FINISH_RETRY_S
-        while True:
-            try:
-                return await self._store.finish_runs(
-                    [(p.run_id, p.outcome) for p in batch],
-                    finished_at,
-                    default_max_retries=self._retries,
-                    actor=self._actor,
-                )
-            except StoreUnavailable as exc:
-                if self._clock.now() + timedelta(seconds=pause) > give_up:
-                    raise
-                self._on_error(exc)
-            await self._clock.sleep(pause)
-            pause = min(pause * 2, longest)
+    @staticmethod
+    def _fail(batch: list[_Pending], exc: Exception) -> None:
+        for pending in batch:
+            pending.error = exc
+            pending.done.set()

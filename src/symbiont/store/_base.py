@@ -577,9 +577,13 @@ class SqlJobStore:
             return []
         marks = ", ".join(["%s"] * len(run_ids))
         async with self._write() as tx:
+            # Rows another transaction holds (a finish, a start, a reap) are skipped, not
+            # waited for: waiting locked them in another order than a finish batch does,
+            # and the two deadlocked. A skipped run is being closed or renewed anyway.
             await tx.execute(
-                f"UPDATE runs SET lease_expires_at = %s WHERE node_id = %s"  # noqa: S608 - placeholders only
-                f" AND status IN ('queued', 'running') AND id IN ({marks})",
+                "UPDATE runs SET lease_expires_at = %s WHERE id IN ("  # noqa: S608 - placeholders only
+                "SELECT id FROM runs WHERE node_id = %s AND status IN ('queued', 'running')"
+                f" AND id IN ({marks}){self._skip_locked})",
                 (to_us(until), node_id, *run_ids),
             )
             rows = await tx.fetchall(

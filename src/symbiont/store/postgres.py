@@ -74,16 +74,26 @@ class PostgresJobStore(SqlJobStore):
         dsn: ``postgresql://user:password@host:port/database``.
         min_size: connections kept open.
         max_size: most connections opened at once.
+        timeout: longest wait, in seconds, for a connection from the pool. While the server
+            is down every call fails (`StoreUnavailable`) after this long; psycopg's own
+            default of 30 s kept the scheduler, the API and shutdown waiting that long.
     """
 
     _skip_locked = " FOR UPDATE SKIP LOCKED"
     _for_update = " FOR UPDATE"
 
-    def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 10) -> None:
+    def __init__(
+        self, dsn: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 5.0
+    ) -> None:
         self.dsn = dsn
         self.location = mask_dsn(dsn)
         self._pool = AsyncConnectionPool(
-            dsn, min_size=min_size, max_size=max_size, open=False, kwargs={"autocommit": True}
+            dsn,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=timeout,
+            open=False,
+            kwargs={"autocommit": True},
         )
 
     def __repr__(self) -> str:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import anyio
 from fastapi import APIRouter
 
 from symbiont import __version__
 from symbiont.api.deps import SchedulerDep, ServiceDep
 from symbiont.api.schemas import Health, HealthMetrics, SchedulerHealth
 from symbiont.core.enums import JobStatus
+from symbiont.core.errors import StoreUnavailable
 
 router = APIRouter(prefix="/api/v1/health", tags=["health"])
 """Liveness: public, so probes need no key; it says nothing but "ok" and the version."""
 protected = APIRouter(prefix="/api/v1/health", tags=["health"])
 """Scheduler health: counts and errors, behind the API key."""
+
+STORE_PROBE_SECONDS = 2.0
+"""How long scheduler health waits for the store before answering 503 (store unavailable)."""
 
 
 @router.get("")
@@ -23,8 +28,17 @@ async def health() -> Health:
 
 @protected.get("/scheduler")
 async def scheduler_health(service: ServiceDep, scheduler: SchedulerDep) -> SchedulerHealth:
-    """Scheduler health: job counts from the store, run counters of this node."""
-    counts = await service.store.count_jobs()
+    """Scheduler health: job counts from the store, run counters of this node.
+
+    While the store is down this answers 503 (``UNAVAILABLE``) within two seconds instead
+    of waiting for the connection pool's own timeout.
+    """
+    try:
+        with anyio.fail_after(STORE_PROBE_SECONDS):
+            counts = await service.store.count_jobs()
+    except TimeoutError:
+        reason = f"no answer within {STORE_PROBE_SECONDS:g} s"
+        raise StoreUnavailable(service.store.location, reason) from None
     if scheduler is None:
         return SchedulerHealth(
             status="healthy",
