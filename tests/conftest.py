@@ -80,3 +80,26 @@ async def store(store_url: str) -> AsyncIterator[JobStore]:
 
     async with open_store(store_url) as opened:
         yield opened
+
+
+# Files that take tens of seconds start first, so that under `pytest -n` (make test) they run
+# beside the short tests instead of after them.
+_LONG_FIRST = (
+    "tests/reliability/test_kill_postgres.py",
+    "tests/benchmarks/test_soak_quick.py",
+    "tests/reliability/test_kill_sqlite.py",
+    "tests/reliability/test_schemathesis.py",
+    "tests/reliability/test_postgres_restart.py",
+    "tests/reliability/test_faults_store.py",
+    "tests/integration/test_cluster.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Order the collected tests: the long files of `_LONG_FIRST` first, the rest as found."""
+
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return _LONG_FIRST.index(path) if path in _LONG_FIRST else len(_LONG_FIRST)
+
+    items.sort(key=rank)  # stable: the order inside each file is kept

@@ -52,8 +52,13 @@ class Harness:
         await wait_until(check)
 
     async def advance(self, seconds: float) -> None:
-        """Move the fake clock and let the scheduler react."""
+        """Move the fake clock and let the scheduler react.
+
+        The wake-up closes a race that only fake time has: a tick that computed its sleep
+        before the jump but starts sleeping after it would sleep past the new "now".
+        """
         self.clock.advance(seconds=seconds)
+        self.scheduler.wake()
         await anyio.sleep(0.01)
 
 
