@@ -81,6 +81,10 @@ class SoakConfig:
     log_level: str = "info"
     history_max_age_days: float | None = None
     history_max_per_job: int | None = None
+    max_rss_mib: float = 3072
+    """Stop the soak early when the daemon's RSS passes this (a shared machine's safety)."""
+    stop_timeout_seconds: float = 90
+    """How long ``symbi up`` may take to exit after SIGTERM before it is killed."""
     progress: bool = True
 
 
@@ -244,7 +248,7 @@ class Daemon:
         url = f"http://127.0.0.1:{self.port}/api/v1/health"
         while time.monotonic() < end:
             try:
-                with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - http
+                with urllib.request.urlopen(url, timeout=2) as response:
                     if response.status == 200:
                         return
             except OSError:
@@ -425,9 +429,9 @@ def run_soak(config: SoakConfig) -> dict[str, Any]:
             daemon = Daemon(config.workdir, store_args)
             try:
                 daemon.wait_ready()
-                result = _measure(config, daemon, reader)
+                result = _Window(config, daemon, reader).measure()
             finally:
-                exit_code = daemon.stop()
+                exit_code = daemon.stop(config.stop_timeout_seconds)
             result["daemon"].update(
                 exit_code=exit_code, errors=daemon.errors(), log_mib=daemon.log_bytes() / MIB
             )
@@ -438,70 +442,96 @@ def run_soak(config: SoakConfig) -> dict[str, Any]:
             reader.close()
 
 
-def _measure(config: SoakConfig, daemon: Daemon, reader: StoreReader) -> dict[str, Any]:
-    pid, step = daemon.pid, config.sample_seconds
-    w0 = math.ceil(time.time() + config.warmup_seconds)
-    n_buckets = math.ceil(config.seconds / config.bucket_seconds)
-    edges = [min(k * config.bucket_seconds, config.seconds) for k in range(n_buckets + 1)]
-    buckets = [
-        Bucket(index=k + 1, start=a, end=b, expected=config.jobs * (b - a))
-        for k, (a, b) in enumerate(itertools.pairwise(edges))
-    ]
-    samples: list[Sample] = []
-    live = 0  # buckets read live so far
-    k = 0
-    while k * step <= config.seconds or live < n_buckets:
-        due = w0 + k * step
-        time.sleep(max(0.0, due - time.time()))
-        if daemon.proc.poll() is not None:
-            raise RuntimeError(f"symbi up died during the soak:\n{daemon.tail()}")
-        if k * step <= config.seconds:
-            samples.append(Sample(time.time() - w0, proc_rss_mib(pid), proc_cpu_s(pid)))
-            k += 1
-        else:
-            time.sleep(max(0.0, w0 + buckets[live].end + config.settle_seconds - time.time()))
-        while live < n_buckets and time.time() >= w0 + buckets[live].end + config.settle_seconds:
-            bucket = read_bucket(reader, buckets[live], w0, config.jobs)
-            bucket.db_mib = reader.size_bytes() / MIB
-            fill_process(bucket, samples)
-            if config.progress:
-                print(f"[{config.backend}] {row(bucket)}", file=sys.stderr, flush=True)
-            live += 1
-    live_missing = sum(b.missing for b in buckets)
-    _drain(config, reader, buckets[-1], w0)
-    for bucket in buckets:  # the authoritative figures: every late run has landed by now
-        read_bucket(reader, bucket, w0, config.jobs)
-    return {
-        "config": {
-            k: str(v) if isinstance(v, Path) else v
-            for k, v in asdict(config).items()
-            if k not in {"progress", "store_url"}
-        },
-        "window_start": datetime.fromtimestamp(w0, UTC).isoformat(),
-        "buckets": [asdict(b) for b in buckets],
-        "samples": [asdict(s) for s in samples],
-        "live_missing": live_missing,
-        "daemon": {"peak_rss_mib": proc_peak_rss_mib(pid), "pid": pid},
-        "history": {
-            "runs_rows": reader.count("runs"),
-            "audit_rows": reader.count("audit"),
-            "db_mib": reader.size_bytes() / MIB,
-            "retention": {
-                "history_max_age_days": config.history_max_age_days,
-                "history_max_per_job": config.history_max_per_job,
+class _Window:
+    """The measured window of one soak: samples the daemon, reads each minute from the store."""
+
+    def __init__(self, config: SoakConfig, daemon: Daemon, reader: StoreReader) -> None:
+        self.config, self.daemon, self.reader = config, daemon, reader
+        self.w0 = math.ceil(time.time() + config.warmup_seconds)
+        edges = [*range(0, config.seconds, config.bucket_seconds), config.seconds]
+        self.buckets = [
+            Bucket(index=k + 1, start=a, end=b, expected=config.jobs * (b - a))
+            for k, (a, b) in enumerate(itertools.pairwise(edges))
+        ]
+        self.samples: list[Sample] = []
+        self.live = 0  # buckets read live so far
+        self.aborted: str | None = None
+
+    def measure(self) -> dict[str, Any]:
+        """Sample until the window ends, read every minute, wait for the last runs; report."""
+        config, pid, step = self.config, self.daemon.pid, self.config.sample_seconds
+        for k in range(int(config.seconds / step) + 1):
+            time.sleep(max(0.0, self.w0 + k * step - time.time()))
+            if self.daemon.proc.poll() is not None:
+                raise RuntimeError(f"symbi up died during the soak:\n{self.daemon.tail()}")
+            sample = Sample(time.time() - self.w0, proc_rss_mib(pid), proc_cpu_s(pid))
+            self.samples.append(sample)
+            if sample.rss_mib > config.max_rss_mib:
+                self._abort(sample)
+                break
+            self._read_live()
+        if not self.aborted:
+            while self.live < len(self.buckets):
+                time.sleep(max(0.0, self._read_time(self.buckets[self.live]) - time.time()))
+                self._read_live()
+            self._drain()
+        live_missing = sum(b.missing for b in self.buckets)
+        for bucket in self.buckets:  # the authoritative figures: late runs have landed by now
+            read_bucket(self.reader, bucket, self.w0, config.jobs)
+            fill_process(bucket, self.samples)
+        return {
+            "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
+            "window_start": datetime.fromtimestamp(self.w0, UTC).isoformat(),
+            "aborted": self.aborted,
+            "buckets": [asdict(b) for b in self.buckets],
+            "samples": [asdict(s) for s in self.samples],
+            "live_missing": live_missing,
+            "daemon": {"peak_rss_mib": proc_peak_rss_mib(pid), "pid": pid},
+            "history": {
+                "runs_rows": self.reader.count("runs"),
+                "audit_rows": self.reader.count("audit"),
+                "db_mib": self.reader.size_bytes() / MIB,
+                "retention": {
+                    "history_max_age_days": config.history_max_age_days,
+                    "history_max_per_job": config.history_max_per_job,
+                },
             },
-        },
-    }
+        }
 
+    def _read_time(self, bucket: Bucket) -> float:
+        return self.w0 + bucket.end + self.config.settle_seconds
 
-def _drain(config: SoakConfig, reader: StoreReader, last: Bucket, w0: int) -> None:
-    """Wait until the last bucket has no open run and no missing occurrence (or time out)."""
-    end = time.monotonic() + config.drain_timeout_seconds
-    while time.monotonic() < end:
-        read_bucket(reader, last, w0, config.jobs)
-        if not last.open and not last.missing:
-            return
-        time.sleep(1)
+    def _read_live(self) -> None:
+        """Read the minutes that ended ``settle_seconds`` ago; print each as a progress line."""
+        while self.live < len(self.buckets) and time.time() >= self._read_time(
+            bucket := self.buckets[self.live]
+        ):
+            read_bucket(self.reader, bucket, self.w0, self.config.jobs)
+            bucket.db_mib = self.reader.size_bytes() / MIB
+            fill_process(bucket, self.samples)
+            if self.config.progress:
+                print(f"[{self.config.backend}] {row(bucket)}", file=sys.stderr, flush=True)
+            self.live += 1
+
+    def _abort(self, sample: Sample) -> None:
+        """Stop at *sample*: keep the minutes begun so far, the last one shortened."""
+        self.aborted = f"RSS {sample.rss_mib:.0f} MiB > {self.config.max_rss_mib:g} MiB"
+        self.aborted += f" at {sample.t:.0f} s"
+        t = max(1, int(sample.t))
+        self.buckets = [b for b in self.buckets if b.start < t]
+        last = self.buckets[-1]
+        if last.end > t:
+            last.end, last.expected = t, self.config.jobs * (t - last.start)
+
+    def _drain(self) -> None:
+        """Wait until the last minute has no open run and no missing occurrence (or time out)."""
+        last = self.buckets[-1]
+        end = time.monotonic() + self.config.drain_timeout_seconds
+        while time.monotonic() < end:
+            read_bucket(self.reader, last, self.w0, self.config.jobs)
+            if not last.open and not last.missing:
+                return
+            time.sleep(1)
 
 
 # -- the verdict -------------------------------------------------------------------------
@@ -512,18 +542,20 @@ def verdict(result: dict[str, Any]) -> dict[str, Any]:
     buckets = [Bucket(**b) for b in result["buckets"]]
     samples = [Sample(**s) for s in result["samples"]]
     conf = result["config"]
-    length, bucket_s = conf["seconds"], conf["bucket_seconds"]
+    length, bucket_s = buckets[-1].end, conf["bucket_seconds"]  # shorter if aborted
     # minutes 2..N; in a window of fewer than three buckets, its second half
     from_t = bucket_s if len(buckets) >= 3 else length / 2
     later = [(s.t, s.rss_mib) for s in samples if s.t >= from_t - 1e-6]
-    half = [s for s in samples if s.t >= length / 2 - 1e-6]
+    half = [(s.t, s.rss_mib) for s in samples if s.t >= length / 2 - 1e-6]
     second = buckets[1] if len(buckets) > 1 else buckets[0]
     expected = sum(b.expected for b in buckets)
     history = result["history"]
-    minutes = length / 60
+    minutes = sum(b.end - b.start for b in buckets) / 60
     retention = history["retention"]
     configured = {k: v for k, v in retention.items() if v is not None}
-    growth_rows = history["runs_rows"]
+    rows = history["runs_rows"]
+    written = sum(b.runs + b.skipped + b.open for b in buckets)
+    db_points = [(b.end, b.db_mib) for b in buckets if not math.isnan(b.db_mib)]
     return {
         "occurrences_expected": expected,
         "occurrences_missing": sum(b.missing for b in buckets),
@@ -541,16 +573,18 @@ def verdict(result: dict[str, Any]) -> dict[str, Any]:
         "rss_last_mib": samples[-1].rss_mib if samples else None,
         "memory_slope_mib_per_min": slope_per_minute(later),
         "memory_slope_from_s": from_t,
-        "memory_growth_second_half_mib": half[-1].rss_mib - half[0].rss_mib if half else None,
+        # the least-squares line's rise over the second half (one sample's noise counts less)
+        "memory_growth_second_half_mib": slope_per_minute(half) * (length / 2) / 60,
         "p99_drift_ms": buckets[-1].p99_ms - second.p99_ms,
         "p99_drift_ratio": buckets[-1].p99_ms / second.p99_ms if second.p99_ms else None,
         "p99_drift_buckets": [second.index, buckets[-1].index],
         "retention": configured or "defaults (history_max_age_days, history_max_per_job unset)",
-        "runs_rows_at_end": growth_rows,
-        "runs_rows_per_min": growth_rows / minutes if minutes else None,
+        "runs_rows_at_end": rows,
+        "runs_rows_per_min": written / minutes if minutes else None,
         "db_mib_at_end": history["db_mib"],
-        "db_mib_per_min": (history["db_mib"] - history.get("db_mib_before_start", 0)) / minutes,
-        "history_bounded": _bounded(configured, growth_rows, conf["jobs"]),
+        "db_mib_per_min": slope_per_minute(db_points),
+        "history_bounded": _bounded(configured, rows, conf["jobs"]),
+        "aborted": result.get("aborted"),
     }
 
 
@@ -598,6 +632,8 @@ def report(backend: str, result: dict[str, Any], summary: dict[str, Any]) -> lis
     title = f"## {backend}: {conf['jobs']:,} jobs every second for {conf['seconds']:,} s"
     title += f" (minute = {conf['bucket_seconds']} s), from {result['window_start']}"
     lines = [title, "", *header(), *(row(Bucket(**b)) for b in result["buckets"]), ""]
+    if s["aborted"]:
+        lines.append(f"- **aborted**: {s['aborted']} (the daemon could not keep up)")
     missing = f"{s['occurrences_missing']:,} of {s['occurrences_expected']:,}"
     if s["missing_seconds"]:
         missing += f" (seconds {_spans(s['missing_seconds'])} of the window)"
@@ -620,7 +656,8 @@ def report(backend: str, result: dict[str, Any], summary: dict[str, Any]) -> lis
     lines.append(f"- lateness drift: p99 of minute {d1} - p99 of minute {d0} = {drift}")
     history = f"{s['runs_rows_at_end']:,} run rows ({_num(s['runs_rows_per_min'])}/min),"
     history += f" {result['history']['audit_rows']:,} audit rows, DB {s['db_mib_at_end']:.1f}"
-    history += f" MiB (+{s['db_mib_per_min']:.1f} MiB/min), daemon log {daemon['log_mib']:.1f} MiB"
+    history += f" MiB (+{_num(s['db_mib_per_min'], 1)} MiB/min), daemon log"
+    history += f" {daemon['log_mib']:.1f} MiB"
     bounded = "bounded" if s["history_bounded"] else "**unbounded**"
     lines.append(f"- run history ({_retention(s['retention'])}): {history}; {bounded}")
     errors = f"{len(daemon['errors'])} error line(s) in its log"
@@ -669,6 +706,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--log-level", default="info", help="the daemon's [logging] level")
     parser.add_argument("--history-max-age-days", type=float)
     parser.add_argument("--history-max-per-job", type=int)
+    parser.add_argument("--max-rss-mib", type=float, default=3072, help="stop early above")
     parser.add_argument("--workdir", type=Path, help="keep the files here (default: a temp dir)")
     parser.add_argument("--json", type=Path, help="write the figures and verdicts here")
     return parser.parse_args(argv)
@@ -703,6 +741,7 @@ def main(argv: list[str] | None = None) -> int:
                 log_level=args.log_level,
                 history_max_age_days=args.history_max_age_days,
                 history_max_per_job=args.history_max_per_job,
+                max_rss_mib=args.max_rss_mib,
             )
             result = run_soak(config)
             summary = verdict(result)
