@@ -29,6 +29,8 @@ import json
 import math
 import os
 import platform
+import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -81,6 +83,8 @@ class SoakConfig:
     log_level: str = "info"
     history_max_age_days: float | None = None
     history_max_per_job: int | None = None
+    py_spy: Path | None = None
+    """Record a py-spy profile (speedscope JSON) of the daemon over the window into this file."""
     max_rss_mib: float = 3072
     """Stop the soak early when the daemon's RSS passes this (a shared machine's safety)."""
     stop_timeout_seconds: float = 90
@@ -113,7 +117,8 @@ class Bucket:
     """Second of the window -> occurrences without a record, for the seconds missing any."""
     succeeded: int = 0
     skipped: int = 0
-    """Occurrences recorded as ``skipped`` (overlap with a running one, misfire)."""
+    """Occurrences recorded as ``skipped``: overlap with a running one, or missed by a late
+    claim and written down, with the others it missed, in one misfire record."""
     failed: int = 0
     """Runs that ended ``failed``, ``timed_out``, ``interrupted``, ``denied``, ``cancelled``."""
     open: int = 0
@@ -143,6 +148,16 @@ class StoreReader:
         sql = "SELECT job_id, scheduled_for, status, started_at FROM runs"
         sql += f" WHERE scheduled_for >= {self.mark} AND scheduled_for < {self.mark}"
         return list(self.conn.execute(sql, (t0_us, t1_us)).fetchall())
+
+    def folded(self, t0_us: int) -> list[tuple[str, str | None]]:
+        """(job_id, error_message) of the misfire records scheduled at or after *t0_us*."""
+        sql = "SELECT job_id, error_message FROM runs WHERE status = 'skipped'"
+        sql += f" AND trigger_kind = 'catchup' AND scheduled_for >= {self.mark}"
+        return list(self.conn.execute(sql, (t0_us,)).fetchall())
+
+    def job_ids(self) -> list[str]:
+        """Every job's id."""
+        return [row[0] for row in self.conn.execute("SELECT id FROM jobs").fetchall()]
 
     def count(self, table: str) -> int:
         """Rows in *table*."""
@@ -366,26 +381,60 @@ def quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)] if ordered else math.nan
 
 
+_FOLDED = re.compile(
+    r"missed from (?P<first>\S+) to (?P<last>[^,\s]+)(?:, before (?P<before>\S+))?"
+)
+
+
+def folded_spans(messages: list[tuple[str, str | None]]) -> dict[str, list[tuple[int, int]]]:
+    """Job id -> [first, end) in µs of the occurrences its misfire records stand for.
+
+    The planner writes the occurrences a late claim missed as **one** ``skipped`` record
+    (at the last one) whose message gives the range: "N occurrences missed from A to B,
+    before C". Those occurrences have a record with their reason: they are not missing.
+    """
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for job_id, message in messages:
+        found = _FOLDED.search(message or "")
+        if found is None:
+            continue
+        first = _us(found["first"])
+        end = _us(found["before"]) if found["before"] else _us(found["last"]) + 1
+        spans.setdefault(job_id, []).append((first, end))
+    return spans
+
+
+def _us(iso: str) -> int:
+    return round(datetime.fromisoformat(iso).timestamp() * US)
+
+
 def read_bucket(reader: StoreReader, bucket: Bucket, w0: int, jobs: int) -> Bucket:
     """Fill *bucket*'s run figures from the store (``w0``: the window's first second)."""
     t0, t1 = (w0 + bucket.start) * US, (w0 + bucket.end) * US
     rows = reader.occurrences(t0, t1)
-    per_second: Counter[int] = Counter()
     seen: set[tuple[str, int]] = set()
     late_ms: list[float] = []
     status = Counter(row[2] for row in rows)
     for job_id, scheduled, state, started in rows:
-        if (job_id, scheduled) not in seen:
-            seen.add((job_id, scheduled))
-            per_second[scheduled // US - w0] += 1
+        seen.add((job_id, scheduled))
         if state in FINISHED_OK and started is not None:
             late_ms.append((started - scheduled) / 1000)
-    bucket.missing = bucket.expected - len(seen)
+    folded = 0
+    per_second = Counter((scheduled // US - w0) for _, scheduled in seen)
+    if len(seen) < bucket.expected:  # look for the occurrences a misfire record stands for
+        spans = folded_spans(reader.folded(t0))
+        for job_id in reader.job_ids():
+            for second in range(bucket.start, bucket.end):
+                at = (w0 + second) * US
+                if (job_id, at) not in seen and any(a <= at < b for a, b in spans.get(job_id, ())):
+                    folded += 1
+                    per_second[second] += 1
+    bucket.missing = bucket.expected - len(seen) - folded
     bucket.missing_by_second = {
         s: jobs - per_second[s] for s in range(bucket.start, bucket.end) if per_second[s] < jobs
     }
     bucket.succeeded = status["succeeded"]
-    bucket.skipped = status["skipped"]
+    bucket.skipped = status["skipped"] + folded
     bucket.failed = sum(status[s] for s in FAILED)
     bucket.runs = bucket.succeeded + bucket.failed
     bucket.open = sum(status[s] for s in OPEN)
@@ -431,9 +480,14 @@ def run_soak(config: SoakConfig) -> dict[str, Any]:
                 daemon.wait_ready()
                 result = _Window(config, daemon, reader).measure()
             finally:
+                stopping = time.monotonic()
                 exit_code = daemon.stop(config.stop_timeout_seconds)
+                stop_s = time.monotonic() - stopping
             result["daemon"].update(
-                exit_code=exit_code, errors=daemon.errors(), log_mib=daemon.log_bytes() / MIB
+                exit_code=exit_code,
+                stop_s=stop_s,
+                errors=daemon.errors(),
+                log_mib=daemon.log_bytes() / MIB,
             )
             result["history"]["db_mib_before_start"] = db_start / MIB
             result["setup_s"] = setup_s
@@ -460,6 +514,7 @@ class _Window:
     def measure(self) -> dict[str, Any]:
         """Sample until the window ends, read every minute, wait for the last runs; report."""
         config, pid, step = self.config, self.daemon.pid, self.config.sample_seconds
+        profiler = self._profile()
         for k in range(int(config.seconds / step) + 1):
             time.sleep(max(0.0, self.w0 + k * step - time.time()))
             if self.daemon.proc.poll() is not None:
@@ -475,9 +530,14 @@ class _Window:
                 time.sleep(max(0.0, self._read_time(self.buckets[self.live]) - time.time()))
                 self._read_live()
             self._drain()
+        if profiler is not None:
+            profiler.wait(timeout=config.seconds + 60)
         live_missing = sum(b.missing for b in self.buckets)
-        for bucket in self.buckets:  # the authoritative figures: late runs have landed by now
-            read_bucket(self.reader, bucket, self.w0, config.jobs)
+        for k, bucket in enumerate(self.buckets):
+            # Read again what was incomplete (late runs have landed by now); a complete minute
+            # keeps its first reading, which a retention setting may have pruned since.
+            if k >= self.live or bucket.open or bucket.missing:
+                read_bucket(self.reader, bucket, self.w0, config.jobs)
             fill_process(bucket, self.samples)
         return {
             "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
@@ -497,6 +557,18 @@ class _Window:
                 },
             },
         }
+
+    def _profile(self) -> subprocess.Popen[bytes] | None:
+        """Start ``py-spy record`` on the daemon for the window, if asked for."""
+        if self.config.py_spy is None:
+            return None
+        time.sleep(max(0.0, self.w0 - time.time()))
+        beside = Path(sys.executable).parent / "py-spy"  # installed in the same venv
+        exe = str(beside) if beside.exists() else shutil.which("py-spy") or "py-spy"
+        argv = [exe, "record", "--pid", str(self.daemon.pid), "--nonblocking"]
+        argv += ["--duration", str(self.config.seconds), "--rate", "50"]
+        argv += ["--format", "speedscope", "-o", str(self.config.py_spy)]
+        return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
 
     def _read_time(self, bucket: Bucket) -> float:
         return self.w0 + bucket.end + self.config.settle_seconds
@@ -661,7 +733,10 @@ def report(backend: str, result: dict[str, Any], summary: dict[str, Any]) -> lis
     bounded = "bounded" if s["history_bounded"] else "**unbounded**"
     lines.append(f"- run history ({_retention(s['retention'])}): {history}; {bounded}")
     errors = f"{len(daemon['errors'])} error line(s) in its log"
-    lines += [f"- daemon: exit code {daemon['exit_code']}, {errors}", ""]
+    stop = f"exit code {daemon['exit_code']} {daemon['stop_s']:.1f} s after SIGTERM"
+    if daemon["exit_code"] == -9:
+        stop = f"still running {daemon['stop_s']:.0f} s after SIGTERM: killed"
+    lines += [f"- daemon: {stop}, {errors}", ""]
     return lines
 
 
@@ -706,6 +781,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--log-level", default="info", help="the daemon's [logging] level")
     parser.add_argument("--history-max-age-days", type=float)
     parser.add_argument("--history-max-per-job", type=int)
+    parser.add_argument("--py-spy", type=Path, help="profile the daemon: PATH.<backend>.json")
     parser.add_argument("--max-rss-mib", type=float, default=3072, help="stop early above")
     parser.add_argument("--workdir", type=Path, help="keep the files here (default: a temp dir)")
     parser.add_argument("--json", type=Path, help="write the figures and verdicts here")
@@ -742,6 +818,7 @@ def main(argv: list[str] | None = None) -> int:
                 history_max_age_days=args.history_max_age_days,
                 history_max_per_job=args.history_max_per_job,
                 max_rss_mib=args.max_rss_mib,
+                py_spy=Path(f"{args.py_spy}.{backend}.json") if args.py_spy else None,
             )
             result = run_soak(config)
             summary = verdict(result)
