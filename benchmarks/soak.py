@@ -538,6 +538,8 @@ class _Window:
             # keeps its first reading, which a retention setting may have pruned since.
             if k >= self.live or bucket.open or bucket.missing:
                 read_bucket(self.reader, bucket, self.w0, config.jobs)
+            if math.isnan(bucket.db_mib):  # never read live (a stopped window)
+                bucket.db_mib = self.reader.size_bytes() / MIB
             fill_process(bucket, self.samples)
         return {
             "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
