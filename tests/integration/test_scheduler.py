@@ -306,3 +306,30 @@ async def test_dead_node_runs_are_recovered(tmp_path: Path) -> None:
             (2, RunStatus.succeeded, RunTrigger.recovery),
             (1, RunStatus.interrupted, RunTrigger.manual),
         ]
+
+
+async def test_retention_prunes_finished_history_and_keeps_open_runs(tmp_path: Path) -> None:
+    """With history_max_per_job the daemon deletes older finished runs; a running one stays."""
+    async with harness(tmp_path, history_max_per_job=2, prune_interval=timedelta(seconds=30)) as h:
+        job_id = await h.job(name="often", cron_expr="*/5 * * * * *", max_concurrent=1)
+        for count in range(1, 5):
+            await h.advance(5)
+            await h.until(_succeeded(h, job_id, count))
+        h.dispatcher.hold("often")
+        await h.advance(5)
+        await h.until(lambda: _running(h, "often", 1))
+
+        async def skipped_twice() -> bool:
+            return len(await h.runs(job_id, status=RunStatus.skipped)) >= 2
+
+        async def old_successes_gone() -> bool:
+            return not await h.runs(job_id, status=RunStatus.succeeded)
+
+        # the job is full: later occurrences are recorded skipped, newer than the successes
+        await h.advance(5)
+        await h.advance(5)
+        await h.until(skipped_twice)
+        await h.advance(30)  # a retention pass is due
+        await h.until(old_successes_gone)
+        assert len(await h.runs(job_id, status=RunStatus.running)) == 1
+        h.dispatcher.release("often")

@@ -50,7 +50,7 @@ def build_store(settings: Settings, environ: Mapping[str, str]) -> JobStore:
 
 def scheduler_settings(settings: Settings) -> SchedulerSettings:
     """Translate ``[scheduler]`` into the scheduler's typed settings."""
-    conf = settings.scheduler
+    conf, store = settings.scheduler, settings.store
     return SchedulerSettings(
         node_id=conf.node_id or f"{socket.gethostname()}-{os.getpid()}",
         tick_interval=timedelta(seconds=conf.tick_interval_seconds),
@@ -61,6 +61,12 @@ def scheduler_settings(settings: Settings) -> SchedulerSettings:
         lease=timedelta(seconds=conf.lease_seconds),
         approval_timeout=timedelta(seconds=conf.approval_timeout_seconds),
         planner=OccurrencePlanner(catchup=conf.enable_missed_run_catchup),
+        history_max_age=(
+            None
+            if store.history_max_age_days is None
+            else timedelta(days=store.history_max_age_days)
+        ),
+        history_max_per_job=store.history_max_per_job,
     )
 
 

@@ -98,6 +98,12 @@ class SchedulerSettings:
     """How long a run waits for approval before it is cancelled."""
     planner: OccurrencePlanner = field(default_factory=OccurrencePlanner)
     """Misfire rules (``enable_missed_run_catchup`` lives here)."""
+    history_max_age: timedelta | None = None
+    """Finished runs older than this are deleted (``[store] history_max_age_days``)."""
+    history_max_per_job: int | None = None
+    """Finished runs kept per job, newest first (``[store] history_max_per_job``)."""
+    prune_interval: timedelta = timedelta(minutes=10)
+    """How often retention is applied, when either limit is set."""
 
 
 @dataclass(slots=True)
@@ -193,6 +199,8 @@ class CronScheduler:
                 async with anyio.create_task_group() as loops:
                     loops.start_soon(self._every, self.settings.lease / 3, self._renew_leases)
                     loops.start_soon(self._every, self.settings.lease / 2, self._reap)
+                    if self._retention_set():
+                        loops.start_soon(self._every, self.settings.prune_interval, self._prune)
                     task_status.started()
                     await self._tick_loop(runs)
                     loops.cancel_scope.cancel()
@@ -341,6 +349,20 @@ class CronScheduler:
         if recovered:
             _log.warning("scheduler.runs_recovered", runs=[r.id for r in recovered])
             self.wake()
+
+    def _retention_set(self) -> bool:
+        return (
+            self.settings.history_max_age is not None
+            or self.settings.history_max_per_job is not None
+        )
+
+    async def _prune(self) -> None:
+        """Apply retention: finished runs past the age or count limits go; open runs stay."""
+        deleted = await self.store.prune_history(
+            self.clock.now(), self.settings.history_max_age, self.settings.history_max_per_job
+        )
+        if deleted:
+            _log.info("scheduler.history_pruned", runs=deleted)
 
     # -- one run ----------------------------------------------------------------------
 
