@@ -126,10 +126,21 @@ async def test_unanswered_approval_expires(tmp_path: Path) -> None:
         await _job(n, name="gated", policy={"require_approval": True})
         await n.service.trigger_run("gated", actor="t")
         await n.wait_status("gated", RunStatus.pending_approval)
-        for _ in range(5):  # past the hour, in steps the reaper notices
+        started = n.clock.now()
+
+        async def expired() -> bool:
+            # Time passes in steps the reaper notices, until it expires the run; stepping until
+            # then (not a fixed count) keeps a busy machine from missing a fake-time jump.
+            runs = await n.runs("gated")
+            if runs[0].status is RunStatus.cancelled:
+                return True
             n.clock.advance(timedelta(minutes=15))
             await anyio.sleep(0.01)
-        run = await n.wait_status("gated", RunStatus.cancelled)
+            return False
+
+        await wait_until(expired)
+        run = (await n.runs("gated"))[0]
+        assert n.clock.now() - started > timedelta(hours=1)  # not before the approval timeout
         assert "approval was not given before the deadline" in run.error_message
         events = await n.service.audit(AuditFilter(type=SecurityEventType.CronJobExpired))
         assert [e.run_id for e in events] == [run.id]
