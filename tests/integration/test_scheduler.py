@@ -61,6 +61,21 @@ class Harness:
         self.scheduler.wake()
         await anyio.sleep(0.01)
 
+    async def advance_until(self, check: Callable[[], Awaitable[bool]], seconds: float) -> None:
+        """Step fake time by *seconds* until *check* holds (bounded in real time).
+
+        For what the scheduler's periodic loops do (reaping, retention): stepping until the
+        effect shows, not a fixed number of steps, so a busy machine cannot miss a jump.
+        """
+
+        async def stepped() -> bool:
+            if await check():
+                return True
+            await self.advance(seconds)
+            return False
+
+        await wait_until(stepped)
+
 
 @asynccontextmanager
 async def harness(tmp_path: Path, **settings: Any) -> AsyncIterator[Harness]:
@@ -298,9 +313,7 @@ async def test_dead_node_runs_are_recovered(tmp_path: Path) -> None:
                 created_at=T0,
             )
         )
-        await h.advance(20)
-        await h.advance(20)
-        await h.until(_succeeded(h, job_id, 1))
+        await h.advance_until(_succeeded(h, job_id, 1), seconds=20)
         runs = await h.runs(job_id)
         assert [(r.attempt, r.status, r.trigger) for r in runs] == [
             (2, RunStatus.succeeded, RunTrigger.recovery),
@@ -329,7 +342,6 @@ async def test_retention_prunes_finished_history_and_keeps_open_runs(tmp_path: P
         await h.advance(5)
         await h.advance(5)
         await h.until(skipped_twice)
-        await h.advance(30)  # a retention pass is due
-        await h.until(old_successes_gone)
+        await h.advance_until(old_successes_gone, seconds=30)  # until a retention pass ran
         assert len(await h.runs(job_id, status=RunStatus.running)) == 1
         h.dispatcher.release("often")
