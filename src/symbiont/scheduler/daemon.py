@@ -214,7 +214,6 @@ class CronScheduler:
         while not self._stopping:
             try:
                 delay = await self._tick(runs)
-                self.stats.store_failing = False
             except Exception as exc:  # noqa: BLE001 - the store may be down; keep trying
                 self._store_error(exc)
                 delay = self.settings.tick_interval.total_seconds()
@@ -584,6 +583,7 @@ class CronScheduler:
 
     def _store_back(self) -> None:
         """A tick worked: if the store had been failing, say that it answers again."""
+        self.stats.store_failing = False
         if self._failing_since is None:
             return
         _log.info(

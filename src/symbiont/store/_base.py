@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -248,16 +248,8 @@ class SqlJobStore:
         return _sql.rows_to_schedules(rows)
 
     async def get_jobs(self, job_ids: Sequence[str]) -> dict[str, Job]:
-        found: dict[str, Job] = {}
         async with self._read() as tx:
-            for chunk in _chunks(list(dict.fromkeys(job_ids))):
-                marks = ", ".join(["%s"] * len(chunk))
-                rows = await tx.fetchall(
-                    f"SELECT {JOB_SELECT} FROM jobs WHERE id IN ({marks})",  # noqa: S608 - placeholders only
-                    chunk,
-                )
-                found.update((job.id, job) for job in map(_sql.row_to_job, rows))
-        return found
+            return await self._jobs_by_id(tx, job_ids)
 
     async def claim_due(
         self,
@@ -848,9 +840,9 @@ class SqlJobStore:
             found.update((run.id, run) for run in map(_sql.row_to_run, rows))
         return found
 
-    async def _jobs_by_id(self, tx: Tx, job_ids: set[str]) -> dict[str, Job]:
+    async def _jobs_by_id(self, tx: Tx, job_ids: Collection[str]) -> dict[str, Job]:
         found: dict[str, Job] = {}
-        for chunk in _chunks(list(job_ids)):
+        for chunk in _chunks(list(dict.fromkeys(job_ids))):
             marks = ", ".join(["%s"] * len(chunk))
             rows = await tx.fetchall(
                 f"SELECT {JOB_SELECT} FROM jobs WHERE id IN ({marks})",  # noqa: S608 - placeholders only
