@@ -151,6 +151,30 @@ async def test_claim_due_advances_and_creates_runs_once(store: JobStore) -> None
     assert await store.next_due_time() == T0 + timedelta(minutes=1)
 
 
+async def test_claim_without_free_slots_leaves_runs_in_the_shared_queue(store: JobStore) -> None:
+    """With hold_queued off, runs beyond *start* are queued for any node, not held."""
+    for name in ("a", "b", "c"):
+        await store.create_job(make_job(name))
+    await store.create_job(make_job("jittery", jitter_seconds=5))
+    claimed = await store.claim_due(T0, "n1", PLANNER, start=1, hold_queued=False)
+    by_status = sorted((c.run.status, c.run.node_id is not None) for c in claimed)
+    assert by_status == sorted(
+        [
+            (RunStatus.running, True),  # the one free slot
+            (RunStatus.queued, True),  # the jittered job's run: its node waits out the delay
+            (RunStatus.queued, False),
+            (RunStatus.queued, False),
+        ]
+    )
+    shared = {c.run.id for c in claimed if c.run.node_id is None}
+    for run_id in shared:
+        stored = await store.get_run(run_id)
+        assert (stored.node_id, stored.lease_expires_at) == (None, None)
+    taken = await store.acquire_queued("n2", T0, LEASE)
+    assert {c.run.id for c in taken} == shared
+    assert {c.run.node_id for c in taken} == {"n2"}
+
+
 async def test_claim_records_missed_occurrences(store: JobStore) -> None:
     """After downtime run_once runs the latest missed occurrence and records the rest."""
     job = await store.create_job(make_job("late"))

@@ -197,6 +197,54 @@ async def test_global_limit_queues_instead_of_dropping(tmp_path: Path) -> None:
         await h.until(_succeeded(h, b, 1))
 
 
+class _CountingStore:
+    """The real store, counting the scheduler's looks at what is due."""
+
+    def __init__(self, store: JobStore) -> None:
+        self._store = store
+        self.looks = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def next_due_time(self) -> datetime | None:
+        self.looks += 1
+        return await self._store.next_due_time()
+
+
+async def test_saturated_node_holds_only_what_it_runs(tmp_path: Path) -> None:
+    """With every slot busy, due work waits in the store's shared queue.
+
+    The node holds only what it runs, and its tick loop waits for a slot instead of
+    spinning; then everything runs.
+    """
+    async with harness(tmp_path, max_concurrent_jobs=2) as h:
+        counting = _CountingStore(h.store)
+        h.scheduler.store = counting  # type: ignore[assignment] - same protocol, counted
+        names = [f"j{i}" for i in range(6)]
+        for name in names:
+            h.dispatcher.hold(name)
+            await h.job(name=name, cron_expr="0 * * * * *")
+        await h.advance(60)
+
+        async def two_running() -> bool:
+            return sum(h.dispatcher.running.values()) == 2
+
+        await h.until(two_running)
+        queued = await h.store.list_runs(RunFilter(status=RunStatus.queued))
+        assert len(queued) == 4
+        assert {r.node_id for r in queued} == {None}  # in the shared queue, not held
+        assert h.scheduler.stats.held == 2  # what the node holds in memory
+        looks = counting.looks
+        await anyio.sleep(0.3)  # real time passes; fake time does not: no tick is due
+        assert counting.looks - looks <= 1
+        for name in names:
+            h.dispatcher.release(name)
+        for name in names:
+            job = await h.service.get_job(name)
+            await h.until(_succeeded(h, job.id, 1))
+
+
 async def _any_running(h: Harness) -> bool:
     return any(h.dispatcher.running.values())
 

@@ -155,10 +155,13 @@ class CronScheduler:
         self._wake = anyio.Event()
         self._stopping = False
         self._held: set[str] = set()
-        self._slots = anyio.CapacityLimiter(settings.max_concurrent_jobs)
+        self._busy = 0
+        """Slots taken: runs executing, and runs about to start (claimed for a free slot)."""
+        self._slot_freed = anyio.Event()
+        self._starved = False
+        """A tick found no free slot: the next run to end wakes the tick loop."""
         self._jobs: dict[str, Job] = {}
         self._sessions: dict[str, SessionState] = {}
-        self._reserved = 0
         self._warmed_for: datetime | None = None
         self._idle = anyio.Event()
         self._finisher = _Finisher(
@@ -233,12 +236,20 @@ class CronScheduler:
         for item in claimed:
             self._held.add(item.run.id)
             self.stats.claimed_total += 1
-            if item.run.status is RunStatus.running:
-                self._reserved += 1
+            # A run started in the claim, or taken from the queue for a free slot, holds
+            # its slot from now on; a jittered one takes a slot only once its delay is over.
+            reserved = item.run.status is RunStatus.running or not self._jittered(item.job)
+            if reserved:
+                self._busy += 1
             self.events.publish(RunClaimed(run=item.run, lateness=now - item.run.scheduled_for))
-            runs.start_soon(self._run_one, item)
+            runs.start_soon(self._run_one, item, reserved)
         self.stats.held = len(self._held)
         cap = self.settings.tick_interval.total_seconds()
+        if self._free_slots() == 0:
+            # Saturated: what is due waits in the store (queued runs, due jobs) until a run
+            # ends and frees a slot, which wakes this loop; a full look would only spin.
+            self._starved = True
+            return cap
         due = await self.store.next_due_time()
         if due is None:
             return cap
@@ -262,30 +273,52 @@ class CronScheduler:
             self._jobs.update(await self.store.get_jobs(stale))
 
     async def _claim(self, now: datetime) -> list[ClaimedRun]:
-        """Claim every due occurrence and queued run, batch after batch, before running any.
+        """Take queued runs for the free slots, then claim every due occurrence.
 
+        Queued runs (waiting for a slot, retries, manual runs, recoveries) come first, oldest
+        first, so new occurrences do not overtake them. Due occurrences are all claimed,
+        batch after batch: those with a free slot start in the claim; the rest go to the
+        shared queue, where this node (or any other) takes them as slots free up. So a
+        saturated node holds only what it runs, and its backlog stays in the store.
         Runs are spawned only after the last batch: otherwise the runs of the first batch
         would execute between the claims and delay every later occurrence of a burst.
         """
         node, batch, lease = self.settings.node_id, self.settings.claim_batch, self.settings.lease
+        free = self._free_slots()
         claimed: list[ClaimedRun] = []
         for _ in range(_MAX_BATCHES_PER_TICK):
-            start = 0 if self.settings.max_jitter else self._free_slots() - len(claimed)
-            got = await self.store.claim_due(
-                now, node, self.settings.planner, batch, lease, start=max(0, start)
-            )
+            if free <= 0:
+                break
+            got = await self.store.acquire_queued(node, now, lease, min(batch, free))
             claimed += got
+            free -= len(got)
             if len(got) < batch:
                 break
+        jitter = bool(self.settings.max_jitter)
         for _ in range(_MAX_BATCHES_PER_TICK):
-            got = await self.store.acquire_queued(node, now, lease, batch)
-            claimed += got
+            got = await self.store.claim_due(
+                now,
+                node,
+                self.settings.planner,
+                batch,
+                lease,
+                start=0 if jitter else free,
+                hold_queued=jitter,
+            )
+            for item in got:
+                if item.run.status is RunStatus.running:
+                    free -= 1
+                if item.run.node_id is not None:  # not left in the shared queue
+                    claimed.append(item)
             if len(got) < batch:
                 break
         return claimed
 
+    def _jittered(self, job: JobSchedule | Job) -> bool:
+        return bool(self.settings.max_jitter) or job.jitter_seconds > 0
+
     def _free_slots(self) -> int:
-        return max(0, int(self._slots.available_tokens) - self._reserved)
+        return max(0, self.settings.max_concurrent_jobs - self._busy)
 
     async def _prefetch(self, claimed: list[ClaimedRun]) -> None:
         """Load, in bulk, the definitions and sessions the claimed runs will need."""
@@ -365,10 +398,10 @@ class CronScheduler:
 
     # -- one run ----------------------------------------------------------------------
 
-    async def _run_one(self, claimed: ClaimedRun) -> None:
+    async def _run_one(self, claimed: ClaimedRun, reserved: bool) -> None:
         run = claimed.run
         holder = _Holder(started=run if run.status is RunStatus.running else None)
-        holder.reserved = holder.started is not None
+        holder.reserved = reserved
         try:
             await self._start_and_execute(claimed, holder)
         except anyio.get_cancelled_exc_class():
@@ -392,7 +425,7 @@ class CronScheduler:
                 await self._fail_internal(run, holder.started, exc)
         finally:
             if holder.reserved:
-                self._reserved -= 1
+                self._free_slot()
             self._held.discard(run.id)
             if self._stopping and not self._held:
                 self._wake.set()
@@ -400,21 +433,34 @@ class CronScheduler:
                 with anyio.CancelScope(shield=True):
                     await self._release(run)
 
+    def _free_slot(self) -> None:
+        self._busy -= 1
+        self._slot_freed.set()
+        if self._starved:  # the tick loop waits for this slot to take queued work
+            self._starved = False
+            self._wake.set()
+
+    async def _take_slot(self) -> None:
+        """Wait for a free slot and take it (a jittered run, once its delay is over)."""
+        while self._free_slots() == 0:
+            if self._slot_freed.is_set():  # a slot freed earlier went to someone else
+                self._slot_freed = anyio.Event()
+            await self._slot_freed.wait()
+        self._busy += 1
+
     async def _start_and_execute(self, claimed: ClaimedRun, holder: _Holder) -> None:
         job = await self._job(claimed.job)
-        if holder.started is None:
+        if not holder.reserved:
             await self._jitter(job)
-        async with self._slots:
-            if holder.reserved:
-                self._reserved -= 1
-                holder.reserved = False
+            await self._take_slot()
+            holder.reserved = True
+        if holder.started is None:
+            if self._stopping:
+                return
+            holder.started = await self._start(claimed.run, job)
             if holder.started is None:
-                if self._stopping:
-                    return
-                holder.started = await self._start(claimed.run, job)
-                if holder.started is None:
-                    return
-            await self._execute(job, holder.started)
+                return
+        await self._execute(job, holder.started)
 
     async def _start(self, run: Run, job: Job) -> Run | None:
         result = await self.store.start_run(
@@ -596,7 +642,7 @@ class CronScheduler:
 
 @dataclass(slots=True)
 class _Holder:
-    """A run task's view of its run: started yet, and whether it holds a reserved slot."""
+    """A run task's view of its run: started yet, and whether it holds a slot."""
 
     started: Run | None
     reserved: bool = False

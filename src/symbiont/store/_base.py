@@ -260,6 +260,7 @@ class SqlJobStore:
         lease: timedelta = timedelta(seconds=30),
         *,
         start: int = 0,
+        hold_queued: bool = True,
     ) -> list[ClaimedRun]:
         now_us = to_us(now)
         async with self._write() as tx:
@@ -268,7 +269,7 @@ class SqlJobStore:
                 return []
             jobs = _sql.rows_to_schedules(rows)
             running = await _running_counts(tx, [j.id for j in jobs]) if start > 0 else None
-            batch = _ClaimBatch(now, node_id, now + lease, running, start)
+            batch = _ClaimBatch(now, node_id, now + lease, running, start, hold_queued=hold_queued)
             batch.plan(jobs, planner)
             for next_run, job_ids in batch.moves.items():
                 for chunk in _chunks(job_ids):
@@ -902,6 +903,8 @@ class _ClaimBatch:
         until: datetime,
         running: dict[str, int] | None,
         start: int,
+        *,
+        hold_queued: bool = True,
     ) -> None:
         self.claimed: list[ClaimedRun] = []
         self.skipped: list[Run] = []
@@ -910,7 +913,7 @@ class _ClaimBatch:
         """Job ids by their new ``next_run`` (µs): one UPDATE per distinct time."""
         self._now, self._node_id, self._until = now, node_id, until
         self._now_us, self._until_us = to_us(now), to_us(until)
-        self._running, self._start = running, start
+        self._running, self._start, self._hold_queued = running, start, hold_queued
 
     def plan(self, jobs: Sequence[JobSchedule], planner: Planner) -> None:
         """Plan every due job and build its runs."""
@@ -931,7 +934,11 @@ class _ClaimBatch:
                 status, started = RunStatus.running, self._now
                 self._running[job.id] = count + 1
                 self._start -= 1
-        held = status is not RunStatus.skipped  # queued or running: this node holds it
+        # Running runs are this node's; queued ones too unless they go to the shared queue
+        # (a jittered run stays: its node waits out the delay). Skipped ones belong to no one.
+        held = status is RunStatus.running or (
+            status is RunStatus.queued and (self._hold_queued or job.jitter_seconds > 0)
+        )
         node_id = self._node_id if held else None
         run = _sql.build_run(
             (
@@ -948,7 +955,7 @@ class _ClaimBatch:
                 error,
                 0,
                 started,
-                None if held else self._now,
+                None if status is not RunStatus.skipped else self._now,
                 None,
                 (),
                 node_id,
@@ -969,16 +976,16 @@ class _ClaimBatch:
                 job.input,
                 error,
                 None if started is None else self._now_us,
-                None if held else self._now_us,
+                None if status is not RunStatus.skipped else self._now_us,
                 node_id,
                 self._until_us if held else None,
                 self._now_us,
             )
         )
-        if held:
-            self.claimed.append(ClaimedRun(run=run, job=job))
-        else:
+        if status is RunStatus.skipped:
             self.skipped.append(run)
+        else:
+            self.claimed.append(ClaimedRun(run=run, job=job))
 
 
 def _skip_events(skipped: Sequence[Run], kept: set[str], node_id: str) -> list[AuditRecord]:

@@ -252,6 +252,7 @@ class ScheduleStore(Protocol):
         lease: timedelta = timedelta(seconds=30),
         *,
         start: int = 0,
+        hold_queued: bool = True,
     ) -> list[ClaimedRun]:
         """Atomically claim up to *limit* active jobs due at *now*.
 
@@ -266,6 +267,12 @@ class ScheduleStore(Protocol):
         (``running``, ``started_at = now``) in the same transaction, after the same
         cluster-wide ``max_concurrent`` check as `start_run` (an occurrence that finds its
         job full is recorded ``skipped``): a burst of due jobs costs one transaction.
+
+        With *hold_queued* False, the runs that did not start (no free slot on this node)
+        go to the shared queue instead (returned with no node and no lease; `acquire_queued`
+        takes them, on any node); runs of jobs with ``jitter_seconds`` are still held, since
+        their node waits out the delay. This is the scheduler's backpressure:
+        a saturated node does not hoard work in memory, and an idle node can take it.
         """
         ...
 
