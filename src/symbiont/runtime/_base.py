@@ -80,6 +80,9 @@ def reply_from_value(value: object, agent: str, max_bytes: int, *, source: str) 
     if isinstance(value, str):
         return text_reply(value, max_bytes)
     if isinstance(value, AgentReply):
+        # len() counts characters, each at most 4 UTF-8 bytes: short outputs need no encoding
+        if len(value.output) * 4 <= max_bytes:
+            return value
         output, truncated = cap_text(value.output, max_bytes)
         return AgentReply(
             output=output,

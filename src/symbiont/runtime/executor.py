@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 
 from symbiont.core.clock import Clock
 from symbiont.core.durations import format_duration
@@ -143,17 +144,31 @@ async def execute_run(  # noqa: PLR0917 - the positional signature is issue 4's 
     max_runtime = job.policy.max_runtime
     if max_runtime is None:  # no deadline: spare the cancel scope (a burst runs thousands)
         status, error = await _iterate_safely(state, progress)
-        return _result(state, progress, status, error, clock.now() - started)
+        elapsed = clock.now() - started
+        await _let_others_start()
+        return _result(state, progress, status, error, elapsed)
     with anyio.move_on_after(_seconds(max_runtime)) as scope:
         status, error = await _iterate_safely(state, progress)
+    elapsed = clock.now() - started
+    await _let_others_start()
     if scope.cancelled_caught:
         status = RunStatus.timed_out
         error = (
             f"the run exceeded its max_runtime of {format_duration(max_runtime)} "
             f"(policy.max_runtime) during iteration {progress.iterations}; the agent was stopped"
         )
-    elapsed = clock.now() - started
     return _result(state, progress, status, error, elapsed)
+
+
+async def _let_others_start() -> None:
+    """Yield to the event loop between the agent's reply and the run's bookkeeping.
+
+    An agent that answers without waiting (a quick handler) would otherwise have its run
+    recorded before the next run of a burst is even started: with this yield every run of
+    a burst reaches its agent first, and the results are written after, in big batches.
+    Shielded: a run whose agent has answered is not cancelled before its result is kept.
+    """
+    await anyio.lowlevel.cancel_shielded_checkpoint()
 
 
 async def _iterate_safely(state: _Run, progress: _Progress) -> tuple[RunStatus, str | None]:
