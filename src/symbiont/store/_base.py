@@ -360,68 +360,6 @@ class SqlJobStore:
             )
             return StartResult(run=await self._run(tx, run_id))
 
-    async def start_runs(
-        self, runs: Sequence[Run], node_id: str, now: datetime, lease: timedelta
-    ) -> list[StartResult]:
-        now_us, until = to_us(now), now + lease
-        async with self._write() as tx:
-            states: dict[str, tuple[str, str | None]] = {}
-            for chunk in _chunks([run.id for run in runs]):
-                marks = ", ".join(["%s"] * len(chunk))
-                rows = await tx.fetchall(
-                    f"SELECT id, status, node_id FROM runs WHERE id IN ({marks}){self._for_update}",  # noqa: S608 - placeholders only
-                    chunk,
-                )
-                states.update((run_id, (status, node)) for run_id, status, node in rows)
-            eligible = [
-                run
-                for run in runs
-                if (state := states.get(run.id)) is not None
-                and state[0] == RunStatus.queued.value
-                and state[1] in (None, node_id)
-            ]
-            job_ids = sorted({run.job_id for run in eligible})
-            # Lock the jobs (in id order, like every batch) so their runs are counted once.
-            limits: dict[str, int] = {}
-            for chunk in _chunks(job_ids):
-                marks = ", ".join(["%s"] * len(chunk))
-                rows = await tx.fetchall(
-                    f"SELECT id, max_concurrent FROM jobs WHERE id IN ({marks})"  # noqa: S608 - placeholders only
-                    f" ORDER BY id{self._for_update}",
-                    chunk,
-                )
-                limits.update((job_id, int(limit)) for job_id, limit in rows)
-            counts = await _running_counts(tx, job_ids)
-            started: dict[str, StartResult] = {}
-            skipped: list[tuple[Run, str]] = []
-            for run in eligible:
-                count, limit = counts.get(run.job_id, 0), limits.get(run.job_id)
-                if limit is None:
-                    continue  # its job was deleted meanwhile
-                if count >= limit:
-                    skipped.append((run, _full_message(count, limit)))
-                    continue
-                counts[run.job_id] = count + 1
-                started[run.id] = StartResult(
-                    run=_sql.replace_run(
-                        run,
-                        status=RunStatus.running,
-                        node_id=node_id,
-                        started_at=now,
-                        lease_expires_at=until,
-                    )
-                )
-            await tx.executemany(
-                "UPDATE runs SET status = 'running', node_id = %s, started_at = %s,"
-                " lease_expires_at = %s WHERE id = %s",
-                [(node_id, now_us, to_us(until), run_id) for run_id in started],
-            )
-            for run, reason in skipped:
-                await self._skip(tx, run, now, reason, node_id)
-                started[run.id] = StartResult(run=None, skipped_reason=reason)
-        not_started = StartResult(run=None)
-        return [started.get(run.id, not_started) for run in runs]
-
     async def _skip(self, tx: Tx, run: Run, now: datetime, reason: str, node_id: str) -> None:
         await tx.execute(
             "UPDATE runs SET status = 'skipped', error_message = %s, finished_at = %s,"

@@ -536,14 +536,6 @@ def build_run(values: Sequence[Any]) -> Run:
     return run
 
 
-_RUN_FIELDS = tuple(f.name for f in dataclasses.fields(Run))
-
-
-def replace_run(run: Run, **changes: Any) -> Run:
-    """`dataclasses.replace` for a `Run`, at a fraction of its cost (a burst starts thousands)."""
-    return build_run([changes[n] if n in changes else getattr(run, n) for n in _RUN_FIELDS])
-
-
 def row_to_run(row: Sequence[Any]) -> Run:
     """Decode a row selected with `RUN_SELECT`."""
     (
