@@ -20,6 +20,7 @@ from symbiont.config.settings import ENV_KEYS, Settings, load_settings
 from symbiont.core.errors import ConfigError, CronError, DslError
 from symbiont.cron import CronExpression
 from symbiont.dsl import parse_file, parse_text
+from tests.unit.dsl.test_dsl_fuzz import parses_or_fails_cleanly
 
 FUZZ = settings(
     max_examples=50,
@@ -211,31 +212,18 @@ def schedule_blocks(draw: st.DrawFn) -> str:
     return 'agent a { command: "true" }\nschedule {\n' + body + "\n}\n"
 
 
-def dsl_parses_or_fails_cleanly(text: str) -> None:
-    """Parse *text*; only a located DslError may escape."""
-    try:
-        parse_text(text, "fuzz.symbi")
-    except DslError as exc:
-        error = exc
-    else:
-        return
-    assert error.line >= 1
-    assert error.column >= 1
-    assert str(error).startswith(f"fuzz.symbi:{error.line}:{error.column}: ")
-
-
 @FUZZ
 @given(schedule_blocks())
 def test_dsl_structured_values(text: str) -> None:
     """Schedule blocks with values of every shape in every key parse or raise DslError."""
-    dsl_parses_or_fails_cleanly(text)
+    parses_or_fails_cleanly(text)
 
 
 @FUZZ
 @given(mutated(schedule_blocks(), DSL_ALPHABET))
 def test_dsl_mutated_blocks(text: str) -> None:
     """Such blocks with random edits parse or raise DslError."""
-    dsl_parses_or_fails_cleanly(text)
+    parses_or_fails_cleanly(text)
 
 
 @FUZZ

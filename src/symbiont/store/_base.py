@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -668,22 +668,20 @@ class SqlJobStore:
         ]
 
     async def get_sessions(self, job_ids: Sequence[str]) -> dict[str, SessionState]:
-        found: dict[str, SessionState] = {}
         async with self._read() as tx:
-            for chunk in _chunks(list(dict.fromkeys(job_ids))):
-                marks = ", ".join(["%s"] * len(chunk))
-                rows = await tx.fetchall(
-                    "SELECT job_id, summary, messages, updated_at FROM sessions"  # noqa: S608 - placeholders only
-                    f" WHERE job_id IN ({marks})",
-                    chunk,
-                )
-                for job_id, summary, messages, updated in rows:
-                    found[job_id] = SessionState(
-                        summary=summary,
-                        messages=tuple(json.loads(messages)),
-                        updated_at=_sql.from_us(updated),
-                    )
-        return found
+            rows = await _select_in(
+                tx,
+                "SELECT job_id, summary, messages, updated_at FROM sessions WHERE job_id IN {ids}",
+                job_ids,
+            )
+        return {
+            job_id: SessionState(
+                summary=summary,
+                messages=tuple(json.loads(messages)),
+                updated_at=_sql.from_us(updated),
+            )
+            for job_id, summary, messages, updated in rows
+        }
 
     async def put_session(
         self, job_id: str, summary: str | None, messages: Sequence[Mapping[str, Any]], now: datetime
@@ -821,36 +819,20 @@ class SqlJobStore:
         return _sql.row_to_job(row)
 
     async def _schedules_by_id(self, tx: Tx, ids: set[str]) -> dict[str, JobSchedule]:
-        if not ids:
-            return {}
-        marks = ", ".join(["%s"] * len(ids))
-        rows = await tx.fetchall(
-            f"SELECT {_sql.SCHEDULE_SELECT} FROM jobs WHERE id IN ({marks})",  # noqa: S608 - placeholders only
-            tuple(ids),
+        rows = await _select_in(
+            tx,
+            f"SELECT {_sql.SCHEDULE_SELECT} FROM jobs WHERE id IN {{ids}}",  # noqa: S608 - constant columns
+            ids,
         )
         return {job.id: job for job in _sql.rows_to_schedules(rows)}
 
     async def _runs_for_update(self, tx: Tx, run_ids: Sequence[str]) -> dict[str, Run]:
-        found: dict[str, Run] = {}
-        for chunk in _chunks(list(dict.fromkeys(run_ids))):
-            marks = ", ".join(["%s"] * len(chunk))
-            rows = await tx.fetchall(
-                f"SELECT {RUN_SELECT} FROM runs WHERE id IN ({marks}){self._for_update}",  # noqa: S608 - placeholders only
-                chunk,
-            )
-            found.update((run.id, run) for run in map(_sql.row_to_run, rows))
-        return found
+        sql = f"SELECT {RUN_SELECT} FROM runs WHERE id IN {{ids}}{self._for_update}"  # noqa: S608 - constant parts
+        return {run.id: run for run in map(_sql.row_to_run, await _select_in(tx, sql, run_ids))}
 
     async def _jobs_by_id(self, tx: Tx, job_ids: Collection[str]) -> dict[str, Job]:
-        found: dict[str, Job] = {}
-        for chunk in _chunks(list(dict.fromkeys(job_ids))):
-            marks = ", ".join(["%s"] * len(chunk))
-            rows = await tx.fetchall(
-                f"SELECT {JOB_SELECT} FROM jobs WHERE id IN ({marks})",  # noqa: S608 - placeholders only
-                chunk,
-            )
-            found.update((job.id, job) for job in map(_sql.row_to_job, rows))
-        return found
+        sql = f"SELECT {JOB_SELECT} FROM jobs WHERE id IN {{ids}}"  # noqa: S608 - constant columns
+        return {job.id: job for job in map(_sql.row_to_job, await _select_in(tx, sql, job_ids))}
 
     async def _run(self, tx: Tx, run_id: str, *, lock: bool = False) -> Run:
         suffix = self._for_update if lock else ""
@@ -1025,17 +1007,27 @@ async def _put_session(tx: Tx, job_id: str, session: SessionState, now: datetime
     )
 
 
+async def _select_in(tx: Tx, sql: str, ids: Iterable[str]) -> list[tuple[Any, ...]]:
+    """Run *sql* for *ids* (duplicates dropped), 500 at a time; return every row.
+
+    *sql* holds ``{ids}`` where the parenthesised placeholder list goes (``id IN {ids}``):
+    one statement per chunk keeps every query within the drivers' parameter limits.
+    """
+    rows: list[tuple[Any, ...]] = []
+    for chunk in _chunks(list(dict.fromkeys(ids))):
+        marks = "(" + ", ".join(["%s"] * len(chunk)) + ")"
+        rows += await tx.fetchall(sql.replace("{ids}", marks), chunk)
+    return rows
+
+
 async def _running_counts(tx: Tx, job_ids: Sequence[str]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for chunk in _chunks(list(dict.fromkeys(job_ids))):
-        marks = ", ".join(["%s"] * len(chunk))
-        rows = await tx.fetchall(
-            "SELECT job_id, COUNT(*) FROM runs WHERE status = 'running'"  # noqa: S608 - placeholders only
-            f" AND job_id IN ({marks}) GROUP BY job_id",
-            chunk,
-        )
-        counts.update((job_id, int(n)) for job_id, n in rows)
-    return counts
+    rows = await _select_in(
+        tx,
+        "SELECT job_id, COUNT(*) FROM runs WHERE status = 'running' AND job_id IN {ids}"
+        " GROUP BY job_id",
+        job_ids,
+    )
+    return {job_id: int(n) for job_id, n in rows}
 
 
 def _full_message(count: int, limit: int) -> str:
@@ -1046,13 +1038,7 @@ def _full_message(count: int, limit: int) -> str:
 
 
 async def _existing_ids(tx: Tx, ids: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ", ".join(["%s"] * len(chunk))
-        rows = await tx.fetchall(f"SELECT id FROM runs WHERE id IN ({marks})", chunk)  # noqa: S608 - placeholders only
-        found.update(r[0] for r in rows)
-    return found
+    return {row[0] for row in await _select_in(tx, "SELECT id FROM runs WHERE id IN {ids}", ids)}
 
 
 def _finish_events(run: Run, job: Job | None, dead: bool, actor: str) -> list[AuditRecord]:
