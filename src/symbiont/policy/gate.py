@@ -64,6 +64,23 @@ def evaluate(job: Job, context: PolicyContext) -> SchedulePolicyDecision:
     return Allow()
 
 
+def gated(job: Job, *, agent_pin_required: bool = False) -> bool:
+    """Whether `evaluate` can decide anything but `Allow` for *job*.
+
+    False for a job with no condition (the common case): its runs skip building a
+    `PolicyContext`, which a burst of thousands of runs would otherwise pay for each.
+    """
+    policy = job.policy
+    return bool(
+        policy.require_approval
+        or policy.require_capabilities
+        or policy.allowed_hours is not None
+        or policy.allowed_environments
+        or policy.require_agent_pin
+        or agent_pin_required
+    )
+
+
 class PolicyGate:
     """The spec's ``PolicyGate``: `evaluate` as a method, for injection and substitution."""
 

@@ -100,7 +100,7 @@ class _Run:
             scheduled_for=self.run.scheduled_for,
             input=self.input,
             previous_summary=summary,
-            messages=self.bounded(messages)[0],
+            messages=self.bounded(messages)[0] if messages else (),
             session_mode=mode,
             capabilities=self.agent.capabilities,
         )

@@ -38,10 +38,11 @@ class HandlerRuntime:
         self._target = agent.handler
         self._settings = settings
         self._function: Callable[[AgentContext], Any] | None = None
+        self._is_async = False
 
     async def invoke(self, context: AgentContext) -> AgentReply:  # noqa: D102 - see AgentRuntime
         function = self._load()
-        if inspect.iscoroutinefunction(function):
+        if self._is_async:
             value = await function(context)
         else:
             value = await anyio.to_thread.run_sync(
@@ -56,6 +57,7 @@ class HandlerRuntime:
     def _load(self) -> Callable[[AgentContext], Any]:
         if self._function is None:
             self._function = load_callable(self._agent.name, self._target)
+            self._is_async = inspect.iscoroutinefunction(self._function)
         return self._function
 
 

@@ -16,13 +16,14 @@ from symbiont.core.enums import RunStatus, SecurityEventType, SessionMode
 from symbiont.core.errors import AgentPinError, SymbiontError
 from symbiont.core.models import Allow, DeliveryResult, Deny, Job, Run, SchedulePolicyDecision
 from symbiont.dsl.model import AgentSpec
-from symbiont.policy.gate import PinCheck, PolicyContext, evaluate
+from symbiont.policy.gate import PinCheck, PolicyContext, evaluate, gated
 from symbiont.runtime.base import AgentRuntime, RunResult, RuntimeSettings
 from symbiont.runtime.build import build_runtime
 from symbiont.runtime.executor import execute_run
 from symbiont.runtime.templates import resolve_template
 from symbiont.store.base import AuditRecord, JobStore, RunOutcome, SessionState
 
+_ALLOW = Allow()
 RuntimeFactory = Callable[[AgentSpec, RuntimeSettings], AgentRuntime]
 
 
@@ -158,6 +159,8 @@ class AgentDispatcher:
         self, job: Job, run: Run, agent: AgentSpec
     ) -> tuple[SchedulePolicyDecision, tuple[AuditRecord, ...]]:
         """Policy gate: verify the AgentPin credential (I/O) and evaluate the pure gate."""
+        if not gated(job, agent_pin_required=self.gate.agent_pin_required):
+            return _ALLOW, ()
         check, audit = await self._verify_pin(job)
         context = PolicyContext(
             now=self.clock.now(),

@@ -8,6 +8,7 @@ import pytest
 
 from symbiont.core.models import Allow, AllowedHours, Deny, Job, Policy, RequireApproval
 from symbiont.policy import PinCheck, PolicyContext, PolicyGate, evaluate
+from symbiont.policy.gate import gated
 
 NOW = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)  # a Monday, 23:30 UTC
 
@@ -111,3 +112,28 @@ def test_gate_object_matches_function() -> None:
     gated = job(require_approval=True)
     context = PolicyContext(now=NOW)
     assert PolicyGate().evaluate(gated, context) == evaluate(gated, context)
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"require_approval": True},
+        {"require_capabilities": ("shell",)},
+        {"allowed_hours": AllowedHours(start=time(0), end=time(1))},
+        {"allowed_environments": ("production",)},
+        {"require_agent_pin": True},
+    ],
+)
+def test_every_condition_makes_a_job_gated(condition: dict[str, object]) -> None:
+    """`gated` is True for each condition that can hold a run back (runs skip the gate else)."""
+    gated_job = job(**condition)
+    assert gated(gated_job)
+    assert not isinstance(evaluate(gated_job, PolicyContext(now=NOW)), Allow)
+
+
+def test_a_job_without_conditions_is_not_gated_unless_the_daemon_requires_agentpin() -> None:
+    """Only max_runtime set: nothing to check, unless SYMBI_AGENTPIN_REQUIRED is on."""
+    plain = job(max_runtime=timedelta(minutes=5))
+    assert not gated(plain)
+    assert gated(plain, agent_pin_required=True)
+    assert isinstance(evaluate(plain, PolicyContext(now=NOW, agent_pin_required=True)), Deny)
