@@ -342,6 +342,27 @@ async def test_shutdown_interrupts_and_queues_recovery(tmp_path: Path) -> None:
     ]
 
 
+async def test_a_cancelled_scheduler_interrupts_its_runs_before_returning(tmp_path: Path) -> None:
+    """Cancelled from outside (not stopped): no run task outlives it, each run is recorded."""
+    async with SQLiteJobStore(tmp_path / "s.db") as store:
+        clock = FakeClock(T0)
+        dispatcher = ScriptedDispatcher()
+        scheduler = CronScheduler(store, dispatcher, clock, SchedulerSettings(node_id="n1"))
+        h = Harness(store, JobService(store, clock), clock, dispatcher, scheduler)
+        async with anyio.create_task_group() as tg:
+            await tg.start(scheduler.run)
+            job_id = await h.job(name="long", cron_expr="0 * * * * *")
+            dispatcher.hold("long")
+            await h.advance(60)
+            await h.until(lambda: _running(h, "long", 1))
+            tg.cancel_scope.cancel()
+        runs = await store.list_runs(RunFilter(job_id=job_id))
+    assert [(r.attempt, r.status, r.trigger) for r in runs] == [
+        (2, RunStatus.queued, RunTrigger.recovery),
+        (1, RunStatus.interrupted, RunTrigger.schedule),
+    ]
+
+
 async def test_dead_node_runs_are_recovered(tmp_path: Path) -> None:
     """A run held by a node that stopped renewing its lease is interrupted and run again."""
     async with harness(tmp_path, lease=timedelta(seconds=30)) as h:
