@@ -175,6 +175,33 @@ async def test_claim_without_free_slots_leaves_runs_in_the_shared_queue(store: J
     assert {c.run.node_id for c in taken} == {"n2"}
 
 
+async def test_start_runs_starts_held_runs_in_one_go(store: JobStore) -> None:
+    """Runs claimed ahead of their time start together; a full job's run is skipped."""
+    solo = await store.create_job(make_job("solo", max_concurrent=1))
+    pair = await store.create_job(make_job("pair", max_concurrent=2))
+    running = await store.create_run(make_run(solo, T0 - timedelta(minutes=1)))
+    assert (await store.start_run(running.id, "n1", T0, LEASE)).run is not None
+    claimed = await store.claim_due(T0, "n1", PLANNER)
+    ids = {c.job.name: c.run.id for c in claimed}
+    extra = await store.create_run(make_run(pair, T0 + timedelta(seconds=1)))
+    other = await store.create_run(make_run(pair, T0 + timedelta(seconds=2)))
+    await store.acquire_queued("n2", T0 + timedelta(seconds=2), LEASE)  # n2 holds both
+    runs = {c.run.id: c.run for c in claimed} | {extra.id: extra}
+    ghost = make_run(pair, T0 + timedelta(seconds=9))  # never stored
+    order = [runs[ids["solo"]], runs[ids["pair"]], extra, ghost]
+    results = await store.start_runs(order, "n1", T0 + timedelta(seconds=3), LEASE)
+    assert [r.run is not None for r in results] == [False, True, False, False]
+    assert results[1].run is not None
+    assert (results[1].run.status, results[1].run.node_id) == (RunStatus.running, "n1")
+    assert "max_concurrent=1" in (results[0].skipped_reason or "")
+    started = await store.get_run(ids["pair"])
+    assert (started.status, started.node_id) == (RunStatus.running, "n1")
+    assert started.started_at == T0 + timedelta(seconds=3)
+    assert (await store.get_run(ids["solo"])).status is RunStatus.skipped
+    assert (await store.get_run(extra.id)).node_id == "n2"  # held by another node: untouched
+    assert (await store.get_run(other.id)).status is RunStatus.queued
+
+
 async def test_claim_records_missed_occurrences(store: JobStore) -> None:
     """After downtime run_once runs the latest missed occurrence and records the rest."""
     job = await store.create_job(make_job("late"))

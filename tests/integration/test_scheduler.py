@@ -245,6 +245,100 @@ async def test_saturated_node_holds_only_what_it_runs(tmp_path: Path) -> None:
             await h.until(_succeeded(h, job.id, 1))
 
 
+async def _held_queued(h: Harness, count: int) -> bool:
+    queued = await h.store.list_runs(RunFilter(status=RunStatus.queued))
+    return sum(r.node_id == "n1" for r in queued) == count
+
+
+async def test_occurrences_are_claimed_ahead_and_start_at_their_time(tmp_path: Path) -> None:
+    """Within fire_ahead of their time, occurrences are claimed and held, not started.
+
+    At their time they start together, each recorded as started then.
+    """
+    async with harness(tmp_path, fire_ahead_min=3) as h:
+        ids = [await h.job(name=f"j{i}", cron_expr="0 * * * * *") for i in range(3)]
+        await h.advance(59)  # 08:00:59.5: the 08:01:00 occurrences are half a second away
+        await h.until(lambda: _held_queued(h, 3))
+        assert h.dispatcher.calls == []
+        await h.advance(0.5)
+        for job_id in ids:
+            await h.until(_succeeded(h, job_id, 1))
+            run = (await h.runs(job_id))[0]
+            assert run.scheduled_for == run.started_at == datetime(2026, 3, 2, 8, 1, tzinfo=UTC)
+
+
+async def test_an_instant_below_fire_ahead_min_is_claimed_only_when_due(tmp_path: Path) -> None:
+    """Fewer occurrences than fire_ahead_min at one instant: none is claimed before it.
+
+    So a job's history never shows its next occurrence queued ahead of time (only bursts
+    are claimed ahead).
+    """
+
+    async def looked(h: Harness) -> bool:
+        return (
+            h.scheduler.stats.last_tick is not None and h.scheduler.stats.last_tick >= h.clock.now()
+        )
+
+    async with harness(tmp_path, fire_ahead_min=4) as h:
+        ids = [await h.job(name=f"j{i}", cron_expr="0 * * * * *") for i in range(3)]
+        await h.advance(59)  # 08:00:59.5: within fire_ahead of 08:01:00
+        await h.until(lambda: looked(h))
+        await h.advance(0.1)  # a second look starts only after the first one ended
+        await h.until(lambda: looked(h))
+        assert await h.store.list_runs(RunFilter()) == []
+        await h.advance(0.4)
+        for job_id in ids:
+            await h.until(_succeeded(h, job_id, 1))
+
+
+async def test_claimed_ahead_run_is_checked_against_max_concurrent_at_its_time(
+    tmp_path: Path,
+) -> None:
+    """max_concurrent is checked when a claimed-ahead occurrence starts, not when claimed.
+
+    A run still going at the claim but ended by the occurrence's time does not skip it;
+    one still going at that time does.
+    """
+    async with harness(tmp_path, fire_ahead_min=1) as h:
+        job_id = await h.job(name="busy", cron_expr="0 * * * * *", max_concurrent=1)
+        h.dispatcher.hold("busy")
+        await h.advance(60)  # 08:01:00.5: the first occurrence runs and is held
+        await h.until(lambda: _running(h, "busy", 1))
+        await h.advance(59)  # 08:01:59.5: the next one is claimed ahead
+        await h.until(lambda: _held_queued(h, 1))
+        h.dispatcher.release("busy")
+        await h.until(_succeeded(h, job_id, 1))
+        await h.advance(0.5)
+        await h.until(_succeeded(h, job_id, 2))
+        h.dispatcher.hold("busy")
+        await h.advance(60)  # 08:03:00: runs and is held
+        await h.until(lambda: _running(h, "busy", 1))
+        await h.advance(59.5)  # 08:03:59.5: claimed ahead while the other still runs
+        await h.until(lambda: _held_queued(h, 1))
+        await h.advance(0.5)  # 08:04:00: the job is full at its time
+
+        async def skipped() -> bool:
+            return bool(await h.runs(job_id, status=RunStatus.skipped))
+
+        await h.until(skipped)
+        h.dispatcher.release("busy")
+        await h.until(_succeeded(h, job_id, 3))
+
+
+async def test_shutdown_gives_claimed_ahead_runs_back(tmp_path: Path) -> None:
+    """Stopping before the armed instant returns its runs to the queue, unstarted."""
+    async with harness(tmp_path, fire_ahead_min=3) as h:
+        ids = [await h.job(name=f"s{i}", cron_expr="0 * * * * *") for i in range(3)]
+        await h.advance(59)
+        await h.until(lambda: _held_queued(h, 3))
+    async with SQLiteJobStore(tmp_path / "s.db") as store:
+        for job_id in ids:
+            runs = await store.list_runs(RunFilter(job_id=job_id))
+            assert [(r.status, r.node_id, r.started_at) for r in runs] == [
+                (RunStatus.queued, None, None)
+            ]
+
+
 async def _any_running(h: Harness) -> bool:
     return any(h.dispatcher.running.values())
 

@@ -59,6 +59,8 @@ def scheduler_settings(settings: Settings) -> SchedulerSettings:
         default_max_retries=conf.default_max_retries,
         shutdown_timeout=timedelta(seconds=conf.shutdown_timeout_seconds),
         lease=timedelta(seconds=conf.lease_seconds),
+        fire_ahead=timedelta(seconds=conf.fire_ahead_seconds),
+        fire_ahead_min=conf.fire_ahead_min_runs,
         approval_timeout=timedelta(seconds=conf.approval_timeout_seconds),
         planner=OccurrencePlanner(catchup=conf.enable_missed_run_catchup),
         history_max_age=(

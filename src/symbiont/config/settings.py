@@ -72,6 +72,10 @@ class SchedulerConfig(BaseModel):
     """The older edition's SQLite path; ``[store] path`` is the same setting."""
     enable_missed_run_catchup: bool = True
     lease_seconds: float = Field(30, ge=1)
+    fire_ahead_seconds: float = Field(2, ge=0, le=60)
+    """How long before a burst's instant it is claimed; 0 turns claiming ahead off."""
+    fire_ahead_min_runs: int = Field(500, ge=1)
+    """The fewest occurrences due at one instant that are claimed ahead (a burst)."""
     approval_timeout_seconds: float = Field(3600, gt=0)
     node_id: str | None = None
     delivery: DeliveryConfig = DeliveryConfig()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
@@ -359,6 +360,79 @@ class SqlJobStore:
                 (node_id, to_us(now), to_us(now + lease), run_id),
             )
             return StartResult(run=await self._run(tx, run_id))
+
+    async def start_runs(
+        self, runs: Sequence[Run], node_id: str, now: datetime, lease: timedelta
+    ) -> list[StartResult]:
+        now_us, until = to_us(now), now + lease
+        started: list[Run] = []
+        skipped: list[tuple[Run, str]] = []
+        async with self._write() as tx:
+            if self._for_update:  # other nodes' starts of these jobs wait (id order: no deadlock)
+                await _select_in(
+                    tx,
+                    "SELECT id FROM jobs WHERE id IN {ids} ORDER BY id" + self._for_update,  # noqa: S608 - constant suffix
+                    sorted({run.job_id for run in runs}),
+                )
+            # By id alone: with ``status`` in the WHERE clause SQLite walks the open-runs index.
+            rows = await _select_in(
+                tx, "SELECT id, status, node_id FROM runs WHERE id IN {ids}", [r.id for r in runs]
+            )
+            mine = {
+                run_id
+                for run_id, status, node in rows
+                if status == "queued" and node in (None, node_id)
+            }
+            eligible = [run for run in runs if run.id in mine]
+            # Only a job with a run already going, or with several runs here, can be full:
+            # the running runs are few next to a burst, so they are counted, not the burst.
+            counts: dict[str, int] = {
+                job_id: int(n)
+                for job_id, n in await tx.fetchall(
+                    "SELECT job_id, COUNT(*) FROM runs WHERE status = 'running' GROUP BY job_id"
+                )
+            }
+            here = Counter(run.job_id for run in eligible)
+            watched = [job_id for job_id, n in here.items() if n > 1 or job_id in counts]
+            limits = {
+                job_id: int(limit)
+                for job_id, limit in await _select_in(
+                    tx, "SELECT id, max_concurrent FROM jobs WHERE id IN {ids}", watched
+                )
+            }
+            for run in eligible:
+                limit = limits.get(run.job_id)
+                if limit is not None:
+                    count = counts.get(run.job_id, 0)
+                    if count >= limit:
+                        skipped.append((run, _full_message(count, limit)))
+                        continue
+                    counts[run.job_id] = count + 1
+                started.append(run)
+            for chunk in _chunks([run.id for run in started]):
+                marks = ", ".join(["%s"] * len(chunk))
+                await tx.execute(
+                    "UPDATE runs SET status = 'running', node_id = %s, started_at = %s,"  # noqa: S608 - placeholders only
+                    f" lease_expires_at = %s WHERE id IN ({marks})",
+                    (node_id, now_us, to_us(until), *chunk),
+                )
+            for run, reason in skipped:
+                await self._skip(tx, run, now, reason, node_id)
+        results = {
+            run.id: StartResult(
+                run=_sql.replace_run(
+                    run,
+                    status=RunStatus.running,
+                    node_id=node_id,
+                    started_at=now,
+                    lease_expires_at=until,
+                )
+            )
+            for run in started
+        }
+        results.update((run.id, StartResult(run=None, skipped_reason=why)) for run, why in skipped)
+        not_started = StartResult(run=None)
+        return [results.get(run.id, not_started) for run in runs]
 
     async def _skip(self, tx: Tx, run: Run, now: datetime, reason: str, node_id: str) -> None:
         await tx.execute(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import operator
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -534,6 +535,19 @@ def build_run(values: Sequence[Any]) -> Run:
     for setter, value in zip(_RUN_SETTERS, values, strict=True):
         setter(run, value)
     return run
+
+
+_RUN_FIELDS = tuple(f.name for f in dataclasses.fields(Run))
+_RUN_VALUES = operator.attrgetter(*_RUN_FIELDS)
+_RUN_POSITION = {name: i for i, name in enumerate(_RUN_FIELDS)}
+
+
+def replace_run(run: Run, **changes: Any) -> Run:
+    """`dataclasses.replace` for a `Run`, at a fraction of its cost (a burst starts thousands)."""
+    values = list(_RUN_VALUES(run))
+    for name, value in changes.items():
+        values[_RUN_POSITION[name]] = value
+    return build_run(values)
 
 
 def row_to_run(row: Sequence[Any]) -> Run:

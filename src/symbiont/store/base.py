@@ -310,6 +310,21 @@ class RunStore(Protocol):
         """
         ...
 
+    async def start_runs(
+        self, runs: Sequence[Run], node_id: str, now: datetime, lease: timedelta
+    ) -> list[StartResult]:
+        """Start many ``queued`` runs in one transaction (a burst claimed ahead of its time).
+
+        *runs* are the runs as this node claimed them; a started one comes back as a copy
+        with its new status, node, start time and lease.
+
+        Like `start_run` with each job's own ``max_concurrent``, counted cluster-wide in
+        the same transaction and in order (a run that finds its job full is recorded
+        ``skipped`` with the reason). A run no longer queued, held by another node or
+        whose job is gone is not started. Returns one result per run, in order.
+        """
+        ...
+
     async def release(self, node_id: str, run_ids: Sequence[str]) -> int:
         """Give back queued runs this node holds but will not start (shutdown)."""
         ...

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from symbiont.cli.main import app
+from symbiont.config.build import scheduler_settings
+from symbiont.config.settings import load_settings
 
 
 def test_show_applies_precedence_and_masks_secrets(tmp_path: Path) -> None:
@@ -39,3 +42,13 @@ def test_unknown_key_stops_with_file_and_key(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert f"{config}" in result.output
     assert "scheduler.max_jiter_seconds: unknown key" in result.output
+
+
+def test_fire_ahead_keys_reach_the_scheduler(tmp_path: Path) -> None:
+    """[scheduler] fire_ahead_seconds / fire_ahead_min_runs set claiming ahead; 0 turns it off."""
+    config = tmp_path / "symbi.toml"
+    config.write_text("[scheduler]\nfire_ahead_seconds = 0\nfire_ahead_min_runs = 50\n")
+    settings = scheduler_settings(load_settings(config, environ={}))
+    assert (settings.fire_ahead, settings.fire_ahead_min) == (timedelta(0), 50)
+    defaults = scheduler_settings(load_settings(None, environ={}))
+    assert (defaults.fire_ahead, defaults.fire_ahead_min) == (timedelta(seconds=2), 500)
