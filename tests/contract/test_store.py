@@ -151,6 +151,18 @@ async def test_claim_due_advances_and_creates_runs_once(store: JobStore) -> None
     assert await store.next_due_time() == T0 + timedelta(minutes=1)
 
 
+async def test_count_due_at_counts_the_active_jobs_of_one_instant(store: JobStore) -> None:
+    """A burst's size: active jobs due exactly then; paused ones and other instants not."""
+    for name in ("a", "b", "c"):
+        await store.create_job(make_job(name))
+    await store.create_job(make_job("paused", status=JobStatus.paused))
+    await store.create_job(make_job("later", next_run=T0 + timedelta(seconds=1)))
+    assert await store.count_due_at(T0) == 3
+    assert await store.count_due_at(T0 + timedelta(seconds=1)) == 1
+    await store.claim_due(T0, "n1", PLANNER)
+    assert await store.count_due_at(T0) == 0
+
+
 async def test_claim_without_free_slots_leaves_runs_in_the_shared_queue(store: JobStore) -> None:
     """With hold_queued off, runs beyond *start* are queued for any node, not held."""
     for name in ("a", "b", "c"):
@@ -179,18 +191,20 @@ async def test_start_runs_starts_held_runs_in_one_go(store: JobStore) -> None:
     """Runs claimed ahead of their time start together; a full job's run is skipped."""
     solo = await store.create_job(make_job("solo", max_concurrent=1))
     pair = await store.create_job(make_job("pair", max_concurrent=2))
+    gone = await store.create_job(make_job("gone"))
     running = await store.create_run(make_run(solo, T0 - timedelta(minutes=1)))
     assert (await store.start_run(running.id, "n1", T0, LEASE)).run is not None
     claimed = await store.claim_due(T0, "n1", PLANNER)
     ids = {c.job.name: c.run.id for c in claimed}
+    await store.delete_job(gone.id, T0)  # its claimed run goes with it
     extra = await store.create_run(make_run(pair, T0 + timedelta(seconds=1)))
     other = await store.create_run(make_run(pair, T0 + timedelta(seconds=2)))
     await store.acquire_queued("n2", T0 + timedelta(seconds=2), LEASE)  # n2 holds both
     runs = {c.run.id: c.run for c in claimed} | {extra.id: extra}
     ghost = make_run(pair, T0 + timedelta(seconds=9))  # never stored
-    order = [runs[ids["solo"]], runs[ids["pair"]], extra, ghost]
+    order = [runs[ids["solo"]], runs[ids["pair"]], extra, ghost, runs[ids["gone"]]]
     results = await store.start_runs(order, "n1", T0 + timedelta(seconds=3), LEASE)
-    assert [r.run is not None for r in results] == [False, True, False, False]
+    assert [r.run is not None for r in results] == [False, True, False, False, False]
     assert results[1].run is not None
     assert (results[1].run.status, results[1].run.node_id) == (RunStatus.running, "n1")
     assert "max_concurrent=1" in (results[0].skipped_reason or "")

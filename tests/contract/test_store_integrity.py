@@ -113,6 +113,14 @@ _TICK_QUERIES = [
         ),
         ("SELECT id FROM audit WHERE type = 'CronJobFailed' AND ts >= 5", "audit_type_ts", False),
         *[(sql, "runs_open", sorts) for sql, sorts in _TICK_QUERIES],
+        (  # start_runs: a burst's runs by id, not every queued run by status
+            (
+                "UPDATE runs SET status = 'running' WHERE id IN ('a', 'b')"
+                " AND +status = 'queued' AND (node_id = 'n' OR node_id IS NULL)"
+            ),
+            "sqlite_autoindex_runs_1",
+            False,
+        ),
     ],
 )
 async def test_sqlite_queries_use_indexes(

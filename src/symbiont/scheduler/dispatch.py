@@ -210,7 +210,7 @@ class AgentDispatcher:
 
     def _runtime(self, agent: AgentSpec) -> AgentRuntime:
         cached = self._runtimes.get(agent.name)
-        if cached is None or cached[0] != agent:
+        if cached is None or (cached[0] is not agent and cached[0] != agent):
             cached = self._runtimes[agent.name] = (agent, self._factory(agent, self.settings))
         return cached[1]
 

@@ -114,6 +114,8 @@ class SqlJobStore:
     """Suffix that locks selected rows and skips rows other nodes hold (PostgreSQL)."""
     _for_update: str = ""
     """Suffix that locks selected rows (PostgreSQL)."""
+    _unindexed: str = ""
+    """Prefix that keeps a column's index out of a plan (SQLite's ``+column``)."""
 
     def _write(self) -> AbstractAsyncContextManager[Tx]:
         raise NotImplementedError
@@ -248,6 +250,13 @@ class SqlJobStore:
             rows = await tx.fetchall(_DUE_SQL, (to_us(now), limit))
         return _sql.rows_to_schedules(rows)
 
+    async def count_due_at(self, at: datetime) -> int:
+        async with self._read() as tx:
+            row = await tx.fetchone(
+                "SELECT COUNT(*) FROM jobs WHERE status = 'active' AND next_run = %s", (to_us(at),)
+            )
+        return int(row[0]) if row else 0
+
     async def get_jobs(self, job_ids: Sequence[str]) -> dict[str, Job]:
         async with self._read() as tx:
             return await self._jobs_by_id(tx, job_ids)
@@ -374,16 +383,6 @@ class SqlJobStore:
                     "SELECT id FROM jobs WHERE id IN {ids} ORDER BY id" + self._for_update,  # noqa: S608 - constant suffix
                     sorted({run.job_id for run in runs}),
                 )
-            # By id alone: with ``status`` in the WHERE clause SQLite walks the open-runs index.
-            rows = await _select_in(
-                tx, "SELECT id, status, node_id FROM runs WHERE id IN {ids}", [r.id for r in runs]
-            )
-            mine = {
-                run_id
-                for run_id, status, node in rows
-                if status == "queued" and node in (None, node_id)
-            }
-            eligible = [run for run in runs if run.id in mine]
             # Only a job with a run already going, or with several runs here, can be full:
             # the running runs are few next to a burst, so they are counted, not the burst.
             counts: dict[str, int] = {
@@ -392,30 +391,54 @@ class SqlJobStore:
                     "SELECT job_id, COUNT(*) FROM runs WHERE status = 'running' GROUP BY job_id"
                 )
             }
-            here = Counter(run.job_id for run in eligible)
-            watched = [job_id for job_id, n in here.items() if n > 1 or job_id in counts]
-            limits = {
-                job_id: int(limit)
-                for job_id, limit in await _select_in(
+            here = Counter(run.job_id for run in runs)
+            watched = {job_id for job_id, n in here.items() if n > 1 or job_id in counts}
+            limits = dict(
+                await _select_in(
                     tx, "SELECT id, max_concurrent FROM jobs WHERE id IN {ids}", watched
                 )
+            )
+            # The watched jobs' runs are read first, so that only runs able to start count.
+            # By id alone: with ``status`` in the WHERE clause SQLite walks the open-runs index.
+            state = {
+                run_id: (status, node)
+                for run_id, status, node in await _select_in(
+                    tx,
+                    "SELECT id, status, node_id FROM runs WHERE id IN {ids}",
+                    [run.id for run in runs if run.job_id in watched],
+                )
             }
-            for run in eligible:
-                limit = limits.get(run.job_id)
-                if limit is not None:
+            for run in runs:
+                if run.job_id in watched:
+                    status, node = state.get(run.id, (None, None))
+                    limit = limits.get(run.job_id)
+                    if status != "queued" or node not in (None, node_id) or limit is None:
+                        continue
                     count = counts.get(run.job_id, 0)
                     if count >= limit:
                         skipped.append((run, _full_message(count, limit)))
                         continue
                     counts[run.job_id] = count + 1
                 started.append(run)
+            # The others start if still queued and not another node's: one UPDATE per 500,
+            # found by id (SQLite would rather walk the open-runs index on ``status``).
+            changed = 0
             for chunk in _chunks([run.id for run in started]):
                 marks = ", ".join(["%s"] * len(chunk))
-                await tx.execute(
+                changed += await tx.execute(
                     "UPDATE runs SET status = 'running', node_id = %s, started_at = %s,"  # noqa: S608 - placeholders only
-                    f" lease_expires_at = %s WHERE id IN ({marks})",
-                    (node_id, now_us, to_us(until), *chunk),
+                    f" lease_expires_at = %s WHERE id IN ({marks}) AND {self._unindexed}status"
+                    " = 'queued' AND (node_id = %s OR node_id IS NULL)",
+                    (node_id, now_us, to_us(until), *chunk, node_id),
                 )
+            if changed != len(started):  # some were taken, cancelled or deleted meanwhile
+                rows = await _select_in(
+                    tx,
+                    "SELECT id, status, node_id, started_at FROM runs WHERE id IN {ids}",
+                    [run.id for run in started],
+                )
+                went = {r[0] for r in rows if r[1:] == ("running", node_id, now_us)}
+                started = [run for run in started if run.id in went]
             for run, reason in skipped:
                 await self._skip(tx, run, now, reason, node_id)
         results = {

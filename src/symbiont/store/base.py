@@ -239,6 +239,10 @@ class ScheduleStore(Protocol):
         """Return active jobs due at *now*, earliest first, without claiming them."""
         ...
 
+    async def count_due_at(self, at: datetime) -> int:
+        """Count the active jobs whose ``next_run`` is exactly *at* (how big a burst is)."""
+        ...
+
     async def get_jobs(self, job_ids: Sequence[str]) -> dict[str, Job]:
         """Return the jobs with these ids that exist, by id (one query per 500 ids)."""
         ...

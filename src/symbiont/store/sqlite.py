@@ -95,6 +95,8 @@ class SQLiteJobStore(SqlJobStore):
         busy_timeout: how long a writer waits for another process's write lock.
     """
 
+    _unindexed = "+"
+
     def __init__(
         self, path: Path | str, *, busy_timeout: timedelta = timedelta(seconds=10)
     ) -> None:
