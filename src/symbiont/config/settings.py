@@ -74,7 +74,7 @@ class SchedulerConfig(BaseModel):
     lease_seconds: float = Field(30, ge=1)
     fire_ahead_seconds: float = Field(2, ge=0, le=60)
     """How long before a burst's instant it is claimed; 0 turns claiming ahead off."""
-    fire_ahead_min_runs: int = Field(500, ge=1)
+    fire_ahead_min_runs: int = Field(100, ge=1)
     """The fewest occurrences due at one instant that are claimed ahead (a burst)."""
     approval_timeout_seconds: float = Field(3600, gt=0)
     node_id: str | None = None

@@ -108,7 +108,7 @@ class SchedulerSettings:
     not after their claim. A bigger burst is claimed a little earlier (its claim takes
     longer). Smaller instants are claimed when due, as always.
     """
-    fire_ahead_min: int = 500
+    fire_ahead_min: int = 100
     """The fewest occurrences due at one instant that are claimed ahead."""
     approval_timeout: timedelta = timedelta(hours=1)
     """How long a run waits for approval before it is cancelled."""

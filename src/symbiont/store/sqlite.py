@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -13,12 +14,16 @@ from typing import Any, Self, TypeVar
 
 import anyio
 import anyio.to_thread
+import structlog
 
 from symbiont.core.errors import DuplicateJobName, StoreUnavailable
 from symbiont.store._base import SqlJobStore, Tx
 from symbiont.store._migrate import applied_version, check_version, pending_statements
 
 _T = TypeVar("_T")
+_CHECKPOINT_INTERVAL_S = 0.5
+"""Least time between two background checkpoints."""
+_log = structlog.get_logger("symbiont.store")
 
 
 @lru_cache(maxsize=512)
@@ -77,6 +82,56 @@ class _SqliteTx:
             raise StoreUnavailable(self._location, str(exc)) from exc
 
 
+class _Checkpointer:
+    """Copies the WAL into the database file on its own thread, off the writers' path.
+
+    SQLite's automatic checkpoint runs inside the ``COMMIT`` that crosses 1,000 WAL pages:
+    that commit then also copies the pages and syncs the file, 30-40 ms on the reference
+    machine, once every few seconds under a steady load (the scheduler's lateness p99
+    came from those commits). The writer's automatic checkpoint is off; after a commit
+    the writer *nudges* this thread, which runs a PASSIVE checkpoint on its own connection
+    at most once per *interval* (it never blocks readers or the writer).
+    """
+
+    def __init__(self, conn: sqlite3.Connection, interval: float) -> None:
+        self._conn = conn
+        self._interval = interval
+        self._wanted = threading.Event()
+        self._stopping = threading.Event()
+        self.checkpoints = 0
+        """Checkpoints run so far (for tests and diagnostics)."""
+        self._thread = threading.Thread(
+            target=self._loop, name="symbi-sqlite-checkpoint", daemon=True
+        )
+        self._thread.start()
+
+    def nudge(self) -> None:
+        """A transaction committed: checkpoint soon."""
+        self._wanted.set()
+
+    def stop(self) -> None:
+        """Run a last checkpoint and end the thread."""
+        self._stopping.set()
+        self._wanted.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        conn = self._conn
+        try:
+            while True:
+                self._wanted.wait()
+                self._wanted.clear()
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    self.checkpoints += 1
+                except sqlite3.Error as exc:  # the writer's next commit nudges again
+                    _log.warning("store.checkpoint_failed", error=str(exc))
+                if self._stopping.wait(self._interval):  # a pause, cut short by stop()
+                    return
+        finally:
+            conn.close()
+
+
 def _translate_integrity(exc: sqlite3.IntegrityError) -> Exception:
     if "jobs.name" in str(exc):
         return DuplicateJobName("?")
@@ -105,6 +160,7 @@ class SQLiteJobStore(SqlJobStore):
         self._busy_ms = int(busy_timeout.total_seconds() * 1000)
         self._writer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
+        self._checkpointer: _Checkpointer | None = None
         self._write_lock = anyio.Lock()
         self._read_lock = anyio.Lock()
 
@@ -118,6 +174,9 @@ class SQLiteJobStore(SqlJobStore):
             self._writer = await anyio.to_thread.run_sync(self._connect)
             self._reader = await anyio.to_thread.run_sync(self._connect)
             await self._migrate()
+            self._writer.execute("PRAGMA wal_autocheckpoint = 0")  # _Checkpointer does it
+            checkpoints = await anyio.to_thread.run_sync(self._connect)
+            self._checkpointer = _Checkpointer(checkpoints, _CHECKPOINT_INTERVAL_S)
         except (OSError, sqlite3.Error, StoreUnavailable) as exc:
             await self.__aexit__()
             reason = exc.reason if isinstance(exc, StoreUnavailable) else str(exc)
@@ -135,7 +194,10 @@ class SQLiteJobStore(SqlJobStore):
         )
 
     async def __aexit__(self, *exc_info: object) -> None:
-        """Close both connections."""
+        """Close both connections (after a last checkpoint)."""
+        if self._checkpointer is not None:
+            await anyio.to_thread.run_sync(self._checkpointer.stop)
+            self._checkpointer = None
         for conn in (self._writer, self._reader):
             if conn is not None:
                 conn.close()
@@ -180,6 +242,8 @@ class SQLiteJobStore(SqlJobStore):
                 raise
             with anyio.CancelScope(shield=True):
                 await waiting._call(conn.commit)  # noqa: SLF001 - same module
+            if self._checkpointer is not None:
+                self._checkpointer.nudge()
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[Tx]:

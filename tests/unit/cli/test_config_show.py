@@ -51,4 +51,4 @@ def test_fire_ahead_keys_reach_the_scheduler(tmp_path: Path) -> None:
     settings = scheduler_settings(load_settings(config, environ={}))
     assert (settings.fire_ahead, settings.fire_ahead_min) == (timedelta(0), 50)
     defaults = scheduler_settings(load_settings(None, environ={}))
-    assert (defaults.fire_ahead, defaults.fire_ahead_min) == (timedelta(seconds=2), 500)
+    assert (defaults.fire_ahead, defaults.fire_ahead_min) == (timedelta(seconds=2), 100)
