@@ -328,7 +328,7 @@ class SqlJobStore:
             jobs = await self._schedules_by_id(tx, {r.job_id for r in runs})
         return [
             ClaimedRun(
-                run=dataclasses.replace(r, node_id=node_id, lease_expires_at=now + lease),
+                run=_sql.replace_run(r, node_id=node_id, lease_expires_at=now + lease),
                 job=jobs[r.job_id],
             )
             for r in runs
@@ -1167,7 +1167,7 @@ def _finish_events(run: Run, job: Job | None, dead: bool, actor: str) -> list[Au
 
 
 def _finished_run(run: Run, outcome: RunOutcome, now: datetime) -> Run:
-    return dataclasses.replace(
+    return _sql.replace_run(
         run,
         started_at=outcome.started_at or run.started_at,
         status=outcome.status,

@@ -50,5 +50,7 @@ def test_fire_ahead_keys_reach_the_scheduler(tmp_path: Path) -> None:
     config.write_text("[scheduler]\nfire_ahead_seconds = 0\nfire_ahead_min_runs = 50\n")
     settings = scheduler_settings(load_settings(config, environ={}))
     assert (settings.fire_ahead, settings.fire_ahead_min) == (timedelta(0), 50)
-    defaults = scheduler_settings(load_settings(None, environ={}))
+    empty = tmp_path / "empty.toml"
+    empty.write_text("")
+    defaults = scheduler_settings(load_settings(empty, environ={}))
     assert (defaults.fire_ahead, defaults.fire_ahead_min) == (timedelta(seconds=2), 100)
