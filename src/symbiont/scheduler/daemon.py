@@ -797,7 +797,7 @@ class _RunTasks:
 
     A burst spawns thousands of runs at once. An anyio task-group spawn costs about twice
     a plain asyncio task with its own anyio cancel scope (42 against 7 + 16 µs measured
-    on the reference machine), so each run is a plain task whose whole body is inside a
+    on the 2-core benchmark machine), so each run is a plain task whose whole body is in a
     `CancelScope` created here; `cancel` cancels those scopes, so the run's shielded
     sections (its result being written, its interruption being recorded) are honoured
     exactly as in a task group. The daemon therefore needs asyncio (as psycopg's async

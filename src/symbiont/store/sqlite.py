@@ -86,7 +86,7 @@ class _Checkpointer:
     """Copies the WAL into the database file on its own thread, off the writers' path.
 
     SQLite's automatic checkpoint runs inside the ``COMMIT`` that crosses 1,000 WAL pages:
-    that commit then also copies the pages and syncs the file, 30-40 ms on the reference
+    that commit then also copies the pages and syncs the file, 30-40 ms on the benchmark
     machine, once every few seconds under a steady load (the scheduler's lateness p99
     came from those commits). The writer's automatic checkpoint is off; after a commit
     the writer *nudges* this thread, which runs a PASSIVE checkpoint on its own connection
