@@ -23,6 +23,7 @@ from symbiont.core.errors import (
     JobNotFound,
     RunNotFound,
 )
+from symbiont.core.ids import new_id
 from symbiont.core.models import AllowedHours, DeliveryResult, Heartbeat, Policy
 from symbiont.scheduler.planner import OccurrencePlanner
 from symbiont.store import open_store
@@ -477,3 +478,17 @@ async def test_claimed_runs_of_a_dead_node_are_handed_back(store: JobStore) -> N
     await store.reap_expired(T0 + LEASE + timedelta(seconds=1), "s")
     taken = await store.acquire_queued("n2", T0 + LEASE + timedelta(seconds=1), LEASE)
     assert [(c.run.id, c.job.id) for c in taken] == [(claimed[0].run.id, job.id)]
+
+
+async def test_lease_calls_take_more_ids_than_a_statement_can(store: JobStore) -> None:
+    """Renewing and releasing work for any number of held runs (a claimed-ahead burst).
+
+    70,000 ids exceed what one statement can carry (SQLite: 32,766 parameters).
+    """
+    job = await store.create_job(make_job("held"))
+    (claimed,) = await store.claim_due(T0, "n1", PLANNER)
+    ids = [claimed.run.id, *(new_id() for _ in range(70_000))]
+    assert await store.extend_leases("n1", ids, T0 + LEASE) == [claimed.run.id]
+    assert await store.release("n1", ids) == 1
+    assert (await store.get_run(claimed.run.id)).node_id is None
+    assert (await store.get_job(job.id)).name == "held"

@@ -201,11 +201,6 @@ class CronScheduler:
 
     # -- control ----------------------------------------------------------------------
 
-    @property
-    def fire_ahead_s(self) -> float:
-        """The claim-ahead window in seconds (0 when off, or when a global jitter is set)."""
-        return 0.0 if self.settings.max_jitter else self.settings.fire_ahead.total_seconds()
-
     def wake(self) -> None:
         """Look at the store now (a job or run changed in this process)."""
         self._warmed_for = None  # what is due next may have changed: count and load it again
@@ -307,10 +302,15 @@ class CronScheduler:
         return delay
 
     def _fire_ahead_for(self, due: datetime) -> float:
-        """How long before *due* to claim its occurrences: 0 unless they make a burst."""
-        base = self.fire_ahead_s
+        """How long before *due* to claim its occurrences: 0 unless they make a burst.
+
+        Also 0 with a global jitter: each run's delay starts at its time.
+        """
+        base = self.settings.fire_ahead.total_seconds()
         counted, count = self._due_count
-        if not base or counted != due or count < self.settings.fire_ahead_min:
+        if not base or self.settings.max_jitter or counted != due:
+            return 0.0
+        if count < self.settings.fire_ahead_min:
             return 0.0
         return base + count * _CLAIM_AHEAD_S_PER_RUN
 
@@ -333,12 +333,9 @@ class CronScheduler:
     async def _arm(self, due: datetime) -> None:
         """Claim, before their time, the occurrences due at *due*; their runs wait for it.
 
-        Only as many as there are free slots, and not with a global jitter (each run's
-        delay starts at its time). The runs are held by this node under its lease, as
-        ``queued``: if the node dies before *due*, the reaper hands them back.
+        Only as many as there are free slots. The runs are held by this node under its
+        lease, as ``queued``: if the node dies before *due*, the reaper hands them back.
         """
-        if self.settings.max_jitter:
-            return
         node, batch, lease = self.settings.node_id, self.settings.claim_batch, self.settings.lease
         armed = _Armed(due)
         claimed: list[ClaimedRun] = []
@@ -395,8 +392,12 @@ class CronScheduler:
 
     async def _warm_definitions(self, due: datetime) -> None:
         """Load the definitions of jobs due soon while idle, so a burst only claims and runs."""
-        self._due_count = (due, await self.store.count_due_at(due))
         upcoming = await self.store.due_jobs(due + _LOOKAHEAD, limit=_LOOKAHEAD_JOBS)
+        # *due* is the earliest due time: the read holds its whole burst unless it was cut
+        if len(upcoming) < _LOOKAHEAD_JOBS:
+            self._due_count = (due, sum(job.next_run == due for job in upcoming))
+        else:
+            self._due_count = (due, await self.store.count_due_at(due))
         stale = [
             job.id
             for job in upcoming
@@ -757,14 +758,12 @@ class CronScheduler:
             self._store_error(exc)
 
     async def _drain(self) -> None:
-        """Wait up to ``shutdown_timeout`` for running runs, then cancel the rest."""
+        """Wait up to ``shutdown_timeout`` for running runs (`run` then cancels the rest)."""
         with anyio.move_on_after(self.settings.shutdown_timeout.total_seconds()):
             while self.stats.in_flight:
                 self._idle = anyio.Event()
                 if self.stats.in_flight:
                     await self._idle.wait()
-        self._runs.cancel()
-        await self._runs.wait()
 
     def _count(self, status: RunStatus | None) -> None:
         if status is not None:

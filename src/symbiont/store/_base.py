@@ -282,12 +282,9 @@ class SqlJobStore:
             batch = _ClaimBatch(now, node_id, now + lease, running, start, hold_queued=hold_queued)
             batch.plan(jobs, planner)
             for next_run, job_ids in batch.moves.items():
-                for chunk in _chunks(job_ids):
-                    marks = ", ".join(["%s"] * len(chunk))
-                    await tx.execute(
-                        f"UPDATE jobs SET next_run = %s WHERE id IN ({marks})",  # noqa: S608 - placeholders only
-                        (next_run, *chunk),
-                    )
+                await _execute_in(
+                    tx, "UPDATE jobs SET next_run = %s WHERE id IN {ids}", job_ids, (next_run,)
+                )
             inserted = await tx.executemany(_CLAIM_INSERT, batch.rows)
             if inserted == len(batch.rows):
                 kept = {row[0] for row in batch.rows}
@@ -422,15 +419,15 @@ class SqlJobStore:
                 started.append(run)
             # The others start if still queued and not another node's: one UPDATE per 500,
             # found by id (SQLite would rather walk the open-runs index on ``status``).
-            changed = 0
-            for chunk in _chunks([run.id for run in started]):
-                marks = ", ".join(["%s"] * len(chunk))
-                changed += await tx.execute(
-                    "UPDATE runs SET status = 'running', node_id = %s, started_at = %s,"  # noqa: S608 - placeholders only
-                    f" lease_expires_at = %s WHERE id IN ({marks}) AND {self._unindexed}status"
-                    " = 'queued' AND (node_id = %s OR node_id IS NULL)",
-                    (node_id, now_us, to_us(until), *chunk, node_id),
-                )
+            changed = await _execute_in(
+                tx,
+                "UPDATE runs SET status = 'running', node_id = %s, started_at = %s,"  # noqa: S608 - constant prefix
+                f" lease_expires_at = %s WHERE id IN {{ids}} AND {self._unindexed}status"
+                " = 'queued' AND (node_id = %s OR node_id IS NULL)",
+                [run.id for run in started],
+                (node_id, now_us, to_us(until)),
+                (node_id,),
+            )
             if changed != len(started):  # some were taken, cancelled or deleted meanwhile
                 rows = await _select_in(
                     tx,
@@ -473,12 +470,13 @@ class SqlJobStore:
     async def release(self, node_id: str, run_ids: Sequence[str]) -> int:
         if not run_ids:
             return 0
-        marks = ", ".join(["%s"] * len(run_ids))
         async with self._write() as tx:
-            return await tx.execute(
-                "UPDATE runs SET node_id = NULL, lease_expires_at = NULL"  # noqa: S608 - placeholders only
-                f" WHERE node_id = %s AND status = 'queued' AND id IN ({marks})",
-                (node_id, *run_ids),
+            return await _execute_in(
+                tx,
+                "UPDATE runs SET node_id = NULL, lease_expires_at = NULL"  # noqa: S608 - constant prefix
+                f" WHERE node_id = %s AND {self._unindexed}status = 'queued' AND id IN {{ids}}",
+                run_ids,
+                (node_id,),
             )
 
     async def set_run_status(
@@ -665,21 +663,24 @@ class SqlJobStore:
     ) -> list[str]:
         if not run_ids:
             return []
-        marks = ", ".join(["%s"] * len(run_ids))
         async with self._write() as tx:
             # Rows another transaction holds (a finish, a start, a reap) are skipped, not
             # waited for: waiting locked them in another order than a finish batch does,
             # and the two deadlocked. A skipped run is being closed or renewed anyway.
-            await tx.execute(
-                "UPDATE runs SET lease_expires_at = %s WHERE id IN ("  # noqa: S608 - placeholders only
+            await _execute_in(
+                tx,
+                "UPDATE runs SET lease_expires_at = %s WHERE id IN ("  # noqa: S608 - constant parts
                 "SELECT id FROM runs WHERE node_id = %s AND status IN ('queued', 'running')"
-                f" AND id IN ({marks}){self._skip_locked})",
-                (to_us(until), node_id, *run_ids),
+                f" AND id IN {{ids}}{self._skip_locked})",
+                run_ids,
+                (to_us(until), node_id),
             )
-            rows = await tx.fetchall(
-                f"SELECT id FROM runs WHERE node_id = %s AND status IN ('queued', 'running')"  # noqa: S608 - placeholders only
-                f" AND id IN ({marks})",
-                (node_id, *run_ids),
+            rows = await _select_in(
+                tx,
+                "SELECT id FROM runs WHERE id IN {ids} AND node_id = %s"
+                " AND status IN ('queued', 'running')",
+                run_ids,
+                node_id,
             )
         return [r[0] for r in rows]
 
@@ -1104,17 +1105,31 @@ async def _put_session(tx: Tx, job_id: str, session: SessionState, now: datetime
     )
 
 
-async def _select_in(tx: Tx, sql: str, ids: Iterable[str]) -> list[tuple[Any, ...]]:
+async def _select_in(tx: Tx, sql: str, ids: Iterable[str], *after: Any) -> list[tuple[Any, ...]]:
     """Run *sql* for *ids* (duplicates dropped), 500 at a time; return every row.
 
-    *sql* holds ``{ids}`` where the parenthesised placeholder list goes (``id IN {ids}``):
-    one statement per chunk keeps every query within the drivers' parameter limits.
+    *sql* holds ``{ids}`` where the parenthesised placeholder list goes (``id IN {ids}``),
+    followed by the parameters *after*: one statement per chunk keeps every query within
+    the drivers' parameter limits (SQLite's is 32,766).
     """
     rows: list[tuple[Any, ...]] = []
     for chunk in _chunks(list(dict.fromkeys(ids))):
-        marks = "(" + ", ".join(["%s"] * len(chunk)) + ")"
-        rows += await tx.fetchall(sql.replace("{ids}", marks), chunk)
+        rows += await tx.fetchall(_in_list(sql, len(chunk)), (*chunk, *after))
     return rows
+
+
+async def _execute_in(
+    tx: Tx, sql: str, ids: Iterable[str], before: Sequence[Any] = (), after: Sequence[Any] = ()
+) -> int:
+    """`_select_in` for a write: parameters *before*, the chunk's ids, *after*; rows changed."""
+    changed = 0
+    for chunk in _chunks(list(dict.fromkeys(ids))):
+        changed += await tx.execute(_in_list(sql, len(chunk)), (*before, *chunk, *after))
+    return changed
+
+
+def _in_list(sql: str, count: int) -> str:
+    return sql.replace("{ids}", "(" + ", ".join(["%s"] * count) + ")")
 
 
 async def _running_counts(tx: Tx, job_ids: Sequence[str]) -> dict[str, int]:
