@@ -338,6 +338,57 @@ async def test_denied_runs_do_not_count_as_failures(store: JobStore) -> None:
     assert kinds == [SecurityEventType.CronJobDenied]
 
 
+async def test_finish_runs_writes_a_batch_and_leaves_closed_runs_alone(store: JobStore) -> None:
+    """A batch finish records each open run once, counts as single finishes would.
+
+    A run closed meanwhile (or given twice) gets None and keeps what it had.
+    """
+    flaky = await store.create_job(make_job("flaky", max_retries=1))
+    fine = await store.create_job(make_job("fine"))
+    started = []
+    for job, when in ((flaky, T0), (fine, T0), (fine, T0 + timedelta(minutes=1))):
+        run = await store.create_run(make_run(job, when))
+        result = await store.start_run(run.id, "n", T0, LEASE)
+        assert result.run is not None
+        started.append(result.run)
+    failing, passing, closed = started
+    await store.finish_run(
+        closed.id, RunOutcome(status=RunStatus.cancelled), T0, default_max_retries=3, actor="s"
+    )
+    done = await store.finish_runs(
+        [
+            (failing, RunOutcome(status=RunStatus.failed, error_message="boom")),
+            (passing, RunOutcome(status=RunStatus.succeeded, output="ok", details={"k": 1})),
+            (closed, RunOutcome(status=RunStatus.succeeded, output="late")),
+            (passing, RunOutcome(status=RunStatus.failed, error_message="second outcome")),
+        ],
+        T0 + timedelta(seconds=5),
+        default_max_retries=3,
+        actor="scheduler@n",
+    )
+    first, second, third, fourth = done
+    assert (third, fourth) == (None, None)
+    assert first is not None
+    assert first.dead_lettered
+    assert first.job is not None
+    assert (first.job.status, first.job.failure_count) == (JobStatus.dead_letter, 1)
+    assert second is not None
+    assert (second.run.status, second.job) == (RunStatus.succeeded, None)
+    stored = {r.id: r for r in await store.list_runs(RunFilter(limit=10))}
+    assert stored[failing.id].status is RunStatus.failed
+    assert (stored[passing.id].status, stored[passing.id].output) == (RunStatus.succeeded, "ok")
+    assert stored[passing.id].details == {"k": 1}
+    assert stored[passing.id].finished_at == T0 + timedelta(seconds=5)
+    assert (stored[closed.id].status, stored[closed.id].output) == (RunStatus.cancelled, None)
+    assert (await store.get_job(fine.id)).run_count == 1
+    kinds = [e.type for e in await store.list_audit()]
+    assert kinds[-3:] == [
+        SecurityEventType.CronJobFailed,
+        SecurityEventType.CronJobDeadLettered,
+        SecurityEventType.CronJobExecuted,
+    ]
+
+
 async def test_leases_extend_and_lapsed_runs_are_recovered(store: JobStore) -> None:
     """A running run whose lease lapses becomes interrupted and is queued again as attempt 2."""
     job = await store.create_job(make_job("l"))

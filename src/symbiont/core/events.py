@@ -37,6 +37,8 @@ class RunFinished:
 
     run: Run
     job: Job | None
+    """The job as the failure left it (``failed``, ``timed_out``: counted, maybe
+    dead-lettered); None after other outcomes, or when the job was deleted meanwhile."""
     dead_lettered: bool = False
 
 

@@ -649,7 +649,7 @@ class CronScheduler:
                 await self._await_approval(job, run, outcome)
             return
         with anyio.CancelScope(shield=True):
-            finished = await self._finisher.finish(run.id, job.id, outcome)
+            finished = await self._finisher.finish(run, outcome)
         if finished is None:  # finished elsewhere meanwhile (reaped after a lost lease)
             return
         self._count(finished.run.status)
@@ -858,8 +858,7 @@ class _Holder:
 
 @dataclass(slots=True)
 class _Pending:
-    run_id: str
-    job_id: str
+    run: Run
     outcome: RunOutcome
     done: anyio.Event = field(default_factory=anyio.Event)
     result: FinishedRun | None = None
@@ -899,9 +898,9 @@ class _Finisher:
         self._queue: list[_Pending] = []
         self._ready = anyio.Event()
 
-    async def finish(self, run_id: str, job_id: str, outcome: RunOutcome) -> FinishedRun | None:
-        """Record *outcome*; return the finished run, or None if it was no longer open."""
-        pending = _Pending(run_id, job_id, outcome)
+    async def finish(self, run: Run, outcome: RunOutcome) -> FinishedRun | None:
+        """Record *outcome* of *run* (as started); None if the run was no longer open."""
+        pending = _Pending(run, outcome)
         self._queue.append(pending)
         self._ready.set()
         await pending.done.wait()
@@ -917,7 +916,7 @@ class _Finisher:
             batch, self._queue = self._queue[:_FINISH_BATCH], self._queue[_FINISH_BATCH:]
             if self._queue:
                 self._ready.set()
-            batch.sort(key=lambda p: (p.job_id, p.run_id))
+            batch.sort(key=lambda p: (p.run.job_id, p.run.id))
             with anyio.CancelScope(shield=True):
                 await self._write(batch)
 
@@ -928,7 +927,7 @@ class _Finisher:
         while True:
             try:
                 results = await self._store.finish_runs(
-                    [(p.run_id, p.outcome) for p in batch],
+                    [(p.run, p.outcome) for p in batch],
                     now,
                     default_max_retries=self._retries,
                     actor=self._actor,

@@ -536,22 +536,30 @@ class SqlJobStore:
 
     async def finish_runs(
         self,
-        outcomes: Sequence[tuple[str, RunOutcome]],
+        outcomes: Sequence[tuple[Run, RunOutcome]],
         now: datetime,
         *,
         default_max_retries: int,
         actor: str,
     ) -> list[FinishedRun | None]:
         async with self._write() as tx:
-            runs = await self._runs_for_update(tx, [run_id for run_id, _ in outcomes])
+            # The caller holds the runs as it started them: only their status is read back
+            # (a run reaped or cancelled meanwhile is no longer open and is left alone).
+            status = dict(
+                await _select_in(
+                    tx,
+                    f"SELECT id, status FROM runs WHERE id IN {{ids}}{self._for_update}",  # noqa: S608 - constant suffix
+                    [run.id for run, _ in outcomes],
+                )
+            )
             todo: list[tuple[Run, RunOutcome]] = []
-            for run_id, outcome in outcomes:
-                run = runs.pop(run_id, None)  # popped: a second outcome for it finds nothing
-                if run is not None and run.status.value in OPEN_RUN_STATUSES:
+            for run, outcome in outcomes:
+                # popped: a second outcome for the same run finds nothing
+                if status.pop(run.id, None) in OPEN_RUN_STATUSES:
                     todo.append((run, outcome))
-            done = await self._finish(tx, todo, now, default_max_retries, actor)
+            done = await self._finish(tx, todo, now, default_max_retries, actor, every_job=False)
         by_id = {result.run.id: result for result in done}
-        return [by_id.pop(run_id, None) for run_id, _ in outcomes]
+        return [by_id.pop(run.id, None) for run, _ in outcomes]
 
     async def _finish(
         self,
@@ -560,11 +568,15 @@ class SqlJobStore:
         now: datetime,
         default_max_retries: int,
         actor: str,
+        *,
+        every_job: bool = True,
     ) -> list[FinishedRun]:
         """Write the outcomes of open runs, count them on their jobs, audit: a few statements.
 
         Counters change in SQL, in the order given, so a batch counts exactly as the same
         finishes one by one would; dead-letter is decided on each job's final count.
+        Jobs are read back for every run, or with *every_job* false only for the runs
+        that counted as failures (the ones their jobs' retry and dead-letter depend on).
         """
         if not items:
             return []
@@ -587,7 +599,10 @@ class SqlJobStore:
                 if run.status in _COUNTED_FAILURES or run.status is RunStatus.succeeded
             ],
         )
-        jobs = await self._jobs_by_id(tx, {run.job_id for run in finished})
+        jobs = await self._jobs_by_id(
+            tx,
+            {run.job_id for run in finished if every_job or run.status in _COUNTED_FAILURES},
+        )
         dead = await self._dead_letter(tx, jobs, finished, default_max_retries)
         results: list[FinishedRun] = []
         events: list[AuditRecord] = []
