@@ -16,6 +16,7 @@ import pytest
 from symbiont.core.enums import JobStatus, RunStatus, RunTrigger, SecurityEventType
 from symbiont.core.ids import new_id
 from symbiont.core.models import Run
+from symbiont.scheduler import daemon
 from symbiont.scheduler.daemon import CronScheduler, SchedulerSettings
 from symbiont.scheduler.planner import OccurrencePlanner
 from symbiont.service import JobService
@@ -265,6 +266,24 @@ async def test_occurrences_are_claimed_ahead_and_start_at_their_time(tmp_path: P
             await h.until(_succeeded(h, job_id, 1))
             run = (await h.runs(job_id))[0]
             assert run.scheduled_for == run.started_at == datetime(2026, 3, 2, 8, 1, tzinfo=UTC)
+
+
+async def test_a_burst_larger_than_the_look_ahead_read_is_counted_and_claimed_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the read of upcoming jobs is cut short, the burst is counted in the store.
+
+    (The read is capped at 20,000 jobs; here at 2, with a burst of 5.)
+    """
+    monkeypatch.setattr(daemon, "_LOOKAHEAD_JOBS", 2)
+    async with harness(tmp_path, fire_ahead_min=4) as h:
+        ids = [await h.job(name=f"j{i}", cron_expr="0 * * * * *") for i in range(5)]
+        await h.advance(59)  # 08:00:59.5: the 08:01:00 occurrences are half a second away
+        await h.until(lambda: _held_queued(h, 5))
+        assert h.dispatcher.calls == []
+        await h.advance(0.5)
+        for job_id in ids:
+            await h.until(_succeeded(h, job_id, 1))
 
 
 async def test_an_instant_below_fire_ahead_min_is_claimed_only_when_due(tmp_path: Path) -> None:
